@@ -1,0 +1,92 @@
+# iotkit — one non-recursive Makefile.  make [all|check|demo|bench|install|uninstall|fuzz|clean]
+# User flags are kept: CFLAGS/LDFLAGS from the environment come after ours.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+VERSION := 0.1.0
+
+CC      ?= cc
+PKGS    := jansson libzstd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lzstd)
+WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+OPT     ?= -O2
+ifeq ($(SAN),1)
+B       := build/san
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SANLD   := -fsanitize=address,undefined
+else
+B       := build/rel
+endif
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DIOT_VERSION='"$(VERSION)"' $(WARN) $(OPT) -Ilib $(PKG_CFLAGS) $(CFLAGS)
+LIBS    := $(PKG_LIBS) -lcsv -lm
+ALL_LDFLAGS := $(SANLD) $(LDFLAGS)
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+TOOLS   := $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/iot-*.c)))
+BINS    := $(TOOLS:%=$(B)/bin/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNITS   := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+MANS    := $(wildcard man/*.1 man/*.7)
+
+.PHONY: all deps check unit bats demo bench install uninstall fuzz clean
+all: $(BINS)
+
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(B)/libiot.a: $(LIB_OBJ)
+	rm -f $@; ar rcs $@ $^
+$(B)/bin/%: cmd/%.c $(B)/libiot.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
+$(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(B)/libiot.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
+
+# Installs the Debian packages the build and tests need (as root), or says the one command to run.
+DEBS := build-essential pkg-config libjansson-dev libcsv-dev libzstd-dev zstd bats bats-assert bats-support jq mosquitto mosquitto-clients parallel
+deps:
+	@sh tests/deps.sh $(DEBS)
+
+# Tests: TAP from the C unit tests and the bats files, one summary line at the end.
+check: deps
+	@$(MAKE) --no-print-directory all units SAN=$(SAN)
+	@IOT_BIN=$(CURDIR)/$(B)/bin IOT_UNIT=$(CURDIR)/$(B)/unit sh tests/run.sh $(T)
+units: $(UNITS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@PATH=$(CURDIR)/$(B)/bin:$$PATH sh examples/demo.sh
+
+bench: all
+	@PATH=$(CURDIR)/$(B)/bin:$$PATH sh bench/run.sh
+
+fuzz:
+	@sh tests/fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for m in man/*.1; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done
+	for m in man/*.7; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man7/; done
+	for t in $(TOOLS); do \
+	  [ -f completions/$$t.bash ] && install -m 644 completions/$$t.bash $(DESTDIR)$(BASHCOMPDIR)/$$t; \
+	  [ -f completions/_$$t ] && install -m 644 completions/_$$t $(DESTDIR)$(ZSHCOMPDIR)/_$$t; \
+	  [ -f completions/$$t.fish ] && install -m 644 completions/$$t.fish $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; \
+	done; true
+
+uninstall:
+	for t in $(TOOLS); do \
+	  rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1 $(DESTDIR)$(BASHCOMPDIR)/$$t \
+	        $(DESTDIR)$(ZSHCOMPDIR)/_$$t $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; \
+	done
+	rm -f $(DESTDIR)$(MANDIR)/man7/iot.7
+
+clean:
+	rm -rf build

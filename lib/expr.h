@@ -1,0 +1,27 @@
+/* expr: the condition language shared by iot-route, iot-anomaly (--rule) and iot-predict
+ * (--reset-on, --label-from). Dotted field paths, numbers, strings, true/false/null,
+ * == != < <= > >=, && || !, + - * / %, unary -, parentheses, `x in [a, b]`, exists(f),
+ * lower(s), upper(s), startswith(s, p), endswith(s, p), contains(s, p), length(s).
+ * IoT Hub rule: a condition matches only when it evaluates to exactly true; a missing field
+ * or a type mismatch makes the comparison undefined, which is not a match (never an error). */
+#ifndef IOT_EXPR_H
+#define IOT_EXPR_H
+#include <stdbool.h>
+#include "rec.h"
+
+struct iot_expr;
+
+/* Compiles text. Field paths are registered in f (iot_fields_add), so one scan of a line
+ * serves every expression of a tool. On error returns NULL and writes
+ * "column N: what is wrong" into err (errcap bytes); tools report it as a usage error. */
+struct iot_expr *iot_expr_compile(const char *text, struct iot_fields *f, char *err, size_t errcap);
+
+/* Evaluates against the values iot_rec_scan filled for the same iot_fields. True only if the
+ * result is the boolean true. */
+bool iot_expr_match(const struct iot_expr *e, const struct iot_val *vals);
+
+/* Evaluates to a number (for computed values); returns 0 and *out, or -1 if undefined/not a number. */
+int iot_expr_number(const struct iot_expr *e, const struct iot_val *vals, double *out);
+
+void iot_expr_free(struct iot_expr *e);
+#endif

@@ -1,0 +1,55 @@
+/* out: large buffered writer (stdout or file, zstd if the path ends in .zst), flushed before
+ * blocking reads, atomic files (temp name + fsync + rename), fatal write errors (exit 74). */
+#ifndef IOT_OUT_H
+#define IOT_OUT_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+struct iot_out;
+
+enum {
+    IOT_OUT_ATOMIC = 1,   /* write PATH.tmp.XXXX, fsync and rename to PATH on close */
+    IOT_OUT_APPEND = 2,   /* append (new zstd frame if .zst) */
+    IOT_OUT_ZSTD   = 4,   /* force zstd; also implied by a ".zst" suffix */
+    IOT_OUT_NOZSTD = 8,   /* never zstd */
+};
+
+/* Opens path (NULL or "-" = stdout). Cannot create: message, exit 73. The writer is registered
+ * for iot_out_flush_all and closed by iot_out_close_all at exit. */
+struct iot_out *iot_out_open(const char *path, int flags);
+/* stdout writer honouring -o and -u from iot_common; the same object on every call. */
+struct iot_out *iot_out_std(void);
+
+void iot_out_write(struct iot_out *o, const void *p, size_t n);
+void iot_out_puts(struct iot_out *o, const char *s);
+void iot_out_putc(struct iot_out *o, int c);
+void iot_out_printf(struct iot_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Ends a record: writes "\n", counts it in records_out if o is the main output, flushes if
+ * unbuffered. */
+void iot_out_eol(struct iot_out *o);
+void iot_out_set_unbuffered(struct iot_out *o, bool on);
+
+/* JSON writers: string with escaping (invalid UTF-8 bytes written as \u00XX of the byte
+ * so that the result stays valid JSON), number (shortest round-trip; NaN/Inf as null), int64. */
+void iot_out_json_str(struct iot_out *o, const char *s, size_t n);
+void iot_out_json_num(struct iot_out *o, double v);
+void iot_out_json_int(struct iot_out *o, int64_t v);
+/* Timestamp as a JSON string, RFC 3339 UTC with milliseconds. */
+void iot_out_json_time(struct iot_out *o, int64_t ns);
+
+/* Flush to the OS. Write error: "prog: path: strerror", exit 74; EPIPE: silent exit 141. */
+void iot_out_flush(struct iot_out *o);
+void iot_out_flush_all(void);
+/* Flushes, ends the zstd frame, fsyncs (if ATOMIC or sync) and renames into place; frees o. */
+void iot_out_close(struct iot_out *o);
+/* Closes every open writer without publishing ATOMIC temp files (they are removed). */
+void iot_out_abort(struct iot_out *o);
+void iot_out_close_all(void);
+const char *iot_out_path(const struct iot_out *o);
+uint64_t iot_out_bytes(const struct iot_out *o);   /* bytes written before compression */
+
+/* Formats v as the shortest decimal that reads back to the same double. Returns length.
+ * buf must hold 32 bytes. Not for NaN/Inf (writes "null"). */
+int iot_fmt_double(char *buf, double v);
+#endif

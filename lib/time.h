@@ -1,0 +1,41 @@
+/* time: event time as int64 nanoseconds since the Unix epoch (UTC); RFC 3339 and epoch parsing,
+ * RFC 3339 printing, durations. See shared/reference/timestamps.md. */
+#ifndef IOT_TIME_H
+#define IOT_TIME_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum iot_time_unit { IOT_TU_AUTO = 0, IOT_TU_S, IOT_TU_MS, IOT_TU_US, IOT_TU_NS };
+#define IOT_NS_PER_S  INT64_C(1000000000)
+#define IOT_NS_PER_MS INT64_C(1000000)
+
+/* RFC 3339: "T", "t" or " " between date and time; "Z"/"z" or ±HH:MM (also ±HHMM, ±HH);
+ * fractions of any length (truncated to ns); leap second :60 clamped to :59.999999999.
+ * A missing offset is refused. Returns 0, or -1 with a reason in *why. */
+int iot_time_parse(const char *s, size_t n, int64_t *ns, const char **why);
+/* Epoch number text (integer, decimal or exponent form) in unit; AUTO by magnitude
+ * (InfluxDB 3 cut-offs: < 5e9 s, < 5e12 ms, < 5e15 µs, else ns). Integers are exact. */
+int iot_time_epoch(const char *s, size_t n, int unit, int64_t *ns, const char **why);
+/* "s", "ms", "us", "ns", "auto" → unit; -1 if unknown. */
+int iot_time_unit_parse(const char *s);
+
+/* Writes RFC 3339 UTC with `digits` fraction digits (0..9; 3 = ms) and "Z". Returns length
+ * (buf >= 40 bytes). iot_time_fmt = 3 digits. */
+size_t iot_time_fmt_prec(int64_t ns, int digits, char *buf);
+size_t iot_time_fmt(int64_t ns, char *buf);
+
+/* Durations: "500ms", "30s", "5m", "1h", "7d", "1w", "250us", "10ns", combinations "1h30m",
+ * decimals "1.5s". Returns 0 and ns > 0 ... or -1 (also for 0 or negative). */
+int iot_dur_parse(const char *s, int64_t *ns);
+/* Shortest duration text ("90s" → "1m30s"). buf >= 32. */
+size_t iot_dur_fmt(int64_t ns, char *buf);
+
+int64_t iot_time_now(void);                 /* CLOCK_REALTIME in ns */
+int64_t iot_time_mono(void);                /* CLOCK_MONOTONIC in ns */
+/* Floor division and floor-to-multiple for negative times too. */
+int64_t iot_floordiv(int64_t a, int64_t b);
+int64_t iot_time_floor(int64_t t, int64_t step, int64_t offset);
+/* Days since 1970-01-01 ↔ civil date (proleptic Gregorian). */
+int64_t iot_days_from_civil(int64_t y, unsigned m, unsigned d);
+void iot_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+#endif
