@@ -23,5 +23,14 @@ bool iot_expr_match(const struct iot_expr *e, const struct iot_val *vals);
 /* Evaluates to a number (for computed values); returns 0 and *out, or -1 if undefined/not a number. */
 int iot_expr_number(const struct iot_expr *e, const struct iot_val *vals, double *out);
 
+/* Three-valued result: 1 true, 0 false, -1 anything else (undefined, null, a number...). */
+int iot_expr_truth(const struct iot_expr *e, const struct iot_val *vals);
+
+/* Evaluates to a string; *s and *n point into the line or into storage owned by e, valid until
+ * the next evaluation of e. Returns 0, or -1 if the result is not a string. */
+int iot_expr_string(const struct iot_expr *e, const struct iot_val *vals, const char **s, size_t *n);
+
+/* Evaluation reuses scratch storage inside e: no allocation per record once warm, and one
+ * expression must not be evaluated from two threads at once. */
 void iot_expr_free(struct iot_expr *e);
 #endif
