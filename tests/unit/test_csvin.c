@@ -1,0 +1,71 @@
+/* Unit tests for lib/csvin: CSV rows to NDJSON. */
+#include <stdlib.h>
+#include "unit.h"
+#include "csvin.h"
+
+static struct iot_buf out;
+static const char *err;
+
+/* Feeds text line by line (split at \n); returns the records joined by \n, errors as "ERR:why". */
+static const char *feed(struct iot_csvin *c, const char *text)
+{
+    static struct iot_buf all;
+    iot_buf_reset(&all);
+    iot_buf_adds(&all, "");
+    const char *p = text;
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        int r = iot_csvin_line(c, p, n, &out, &err);
+        if (r == 1) { iot_buf_add(&all, out.p, out.len); iot_buf_addc(&all, '\n'); }
+        if (r < 0) { iot_buf_adds(&all, "ERR:"); iot_buf_adds(&all, err); iot_buf_addc(&all, '\n'); }
+        p += n + (e ? 1 : 0);
+    }
+    if (iot_csvin_finish(c, &err) < 0) { iot_buf_adds(&all, "ERR:"); iot_buf_adds(&all, err); iot_buf_addc(&all, '\n'); }
+    return all.p;
+}
+
+int main(void)
+{
+    struct iot_csvin *c = iot_csvin_new(',', NULL, 0, 0);
+    CHECK_STR(feed(c, "deviceId,temperature,ok\nd1,21.5,yes\nd2,-3e2,\n"),
+              "{\"deviceId\":\"d1\",\"temperature\":21.5,\"ok\":\"yes\"}\n"
+              "{\"deviceId\":\"d2\",\"temperature\":-3e2}\n", "header, numbers typed, empty cells absent");
+    iot_csvin_reset(c);
+    CHECK_STR(feed(c, "\xEF\xBB\xBFid,note\n\"a,1\",\"say \"\"hi\"\"\"\n"),
+              "{\"id\":\"a,1\",\"note\":\"say \\\"hi\\\"\"}\n", "BOM skipped, quoted comma, doubled quotes");
+    iot_csvin_reset(c);
+    CHECK_STR(feed(c, "id,note\nx,\"line one\nline two\"\ny,z\n"),
+              "{\"id\":\"x\",\"note\":\"line one\\nline two\"}\n{\"id\":\"y\",\"note\":\"z\"}\n",
+              "embedded newline spans two lines");
+    CHECK(iot_csvin_first_line(c) == 4, "first line of the last row is 4");
+    iot_csvin_reset(c);
+    CHECK_STR(feed(c, "a,b\n1,2,3\n4\n5,6\n"),
+              "ERR:ragged row: 3 fields, header has 2\nERR:ragged row: 1 fields, header has 2\n{\"a\":5,\"b\":6}\n",
+              "ragged rows are errors, the next row is fine");
+    iot_csvin_reset(c);
+    CHECK_STR(feed(c, "a,b\n1,\"open\n"), "ERR:unterminated quoted field at end of file\n",
+              "unterminated quote at end of file");
+    size_t rl;
+    const char *raw = iot_csvin_raw(c, &rl);
+    CHECK(rl == 7 && memcmp(raw, "1,\"open", 7) == 0, "raw text of the bad row kept");
+    iot_csvin_reset(c);
+    CHECK_STR(feed(c, "a,b\n\xff,1\n"), "ERR:invalid UTF-8\n", "bad UTF-8 rejected");
+    iot_csvin_reset(c);
+    CHECK_STR(feed(c, "a,b\n007,1.\n-0,.5\n"),
+              "{\"a\":\"007\",\"b\":\"1.\"}\n{\"a\":-0,\"b\":\".5\"}\n", "only JSON numbers are numbers");
+    iot_csvin_free(c);
+
+    char *cols[] = { "deviceId", "t" };
+    c = iot_csvin_new(';', cols, 2, 0);
+    CHECK_STR(feed(c, "d1;5\n\nd2;6\n"), "{\"deviceId\":\"d1\",\"t\":5}\n{\"deviceId\":\"d2\",\"t\":6}\n",
+              "--csv-columns, ';' delimiter, blank line skipped");
+    iot_csvin_free(c);
+
+    CHECK(iot_csvin_is_number("1e5", 3) && !iot_csvin_is_number("1e", 2) && !iot_csvin_is_number("+1", 2),
+          "number grammar");
+    CHECK(iot_csvin_utf8_ok("\xc3\xa9", 2) && !iot_csvin_utf8_ok("\xc3", 1) &&
+          !iot_csvin_utf8_ok("\xed\xa0\x80", 3) && !iot_csvin_utf8_ok("\xc0\x80", 2), "utf-8 checks");
+    iot_buf_free(&out);
+    return unit_done();
+}
