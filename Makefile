@@ -21,7 +21,7 @@ SANLD   := -fsanitize=address,undefined
 else
 B       := build/rel
 endif
-ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DIOT_VERSION='"$(VERSION)"' $(WARN) $(OPT) -Ilib $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DIOT_VERSION='"$(VERSION)"' $(WARN) $(OPT) -iquote lib $(PKG_CFLAGS) $(CFLAGS)
 LIBS    := $(PKG_LIBS) -lcsv -lm
 ALL_LDFLAGS := $(SANLD) $(LDFLAGS)
 
@@ -46,7 +46,7 @@ $(B)/bin/%: cmd/%.c $(B)/libiot.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(B)/libiot.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -iquote tests/unit -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
 
 # Installs the Debian packages the build and tests need (as root), or says the one command to run.
 DEBS := build-essential pkg-config libjansson-dev libcsv-dev libzstd-dev zstd bats bats-assert bats-support jq mosquitto mosquitto-clients parallel

@@ -19,7 +19,8 @@ extern const char *iot_prog;            /* set by iot_diag_init; used as message
 void iot_diag_init(const char *prog);
 extern volatile int iot_stop_requested;
 
-/* "prog: message" on stderr. iot_die exits with code after running the at-exit hook. */
+/* "prog: message" on stderr. iot_die removes unpublished atomic outputs (a failed run never
+ * publishes state or segments) and exits with code; at-exit hooks are NOT run. */
 void iot_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void iot_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "prog: file:line: message" */

@@ -43,9 +43,11 @@ void iot_out_flush(struct iot_out *o);
 void iot_out_flush_all(void);
 /* Flushes, ends the zstd frame, fsyncs (if ATOMIC or sync) and renames into place; frees o. */
 void iot_out_close(struct iot_out *o);
-/* Closes every open writer without publishing ATOMIC temp files (they are removed). */
+/* Closes o without publishing: an ATOMIC temp file is removed. */
 void iot_out_abort(struct iot_out *o);
 void iot_out_close_all(void);
+/* Removes every unpublished ATOMIC temp file and flushes nothing (used by iot_die). */
+void iot_out_abort_all(void);
 const char *iot_out_path(const struct iot_out *o);
 uint64_t iot_out_bytes(const struct iot_out *o);   /* bytes written before compression */
 

@@ -25,7 +25,8 @@ size_t iot_time_fmt_prec(int64_t ns, int digits, char *buf);
 size_t iot_time_fmt(int64_t ns, char *buf);
 
 /* Durations: "500ms", "30s", "5m", "1h", "7d", "1w", "250us", "10ns", combinations "1h30m",
- * decimals "1.5s". Returns 0 and ns > 0 ... or -1 (also for 0 or negative). */
+ * decimals "1.5s"; a bare "0" is zero. Returns 0 with *ns >= 0, or -1 (negative, no unit,
+ * unknown unit, overflow). Callers that need a positive duration check ns > 0. */
 int iot_dur_parse(const char *s, int64_t *ns);
 /* Shortest duration text ("90s" → "1m30s"). buf >= 32. */
 size_t iot_dur_fmt(int64_t ns, char *buf);

@@ -1,0 +1,281 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+#include "buf.h"
+#include "diag.h"
+#include "in.h"
+#include "out.h"
+
+#define READ_CHUNK (256 * 1024)
+
+struct iot_reader {
+    int fd;
+    bool is_stdin, regular, eof, failed;
+    char *name;
+    size_t max_line;
+    char *buf;              /* decoded text: [start, end) unread */
+    size_t start, end, cap;
+    size_t scan;            /* bytes from start already searched for '\n' */
+    bool skipping;          /* discarding the rest of an over-long line */
+    int64_t line;
+    ZSTD_DCtx *z;
+    char *zin;              /* compressed bytes: [zpos, zlen) */
+    size_t zpos, zlen, zret;
+};
+
+static void rd_fail(struct iot_reader *r, int err)
+{
+    iot_die(IOT_EX_IOERR, "%s: read error: %s", r->name, strerror(err));
+}
+
+struct iot_reader *iot_reader_open(const char *path, size_t max_line)
+{
+    struct iot_reader *r = iot_xcalloc(1, sizeof *r);
+    if (!path || strcmp(path, "-") == 0) {
+        r->fd = 0;
+        r->is_stdin = true;
+        r->name = iot_xstrdup("<stdin>");
+    } else {
+        r->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (r->fd < 0) iot_die(IOT_EX_NOINPUT, "%s: cannot open: %s", path, strerror(errno));
+        r->name = iot_xstrdup(path);
+    }
+    struct stat st;
+    if (fstat(r->fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) iot_die(IOT_EX_NOINPUT, "%s: is a folder, not a file", r->name);
+        r->regular = S_ISREG(st.st_mode);
+    }
+    r->max_line = max_line;
+    r->cap = READ_CHUNK * 2;
+    r->buf = iot_xmalloc(r->cap + 1);
+    return r;
+}
+
+/* read() that flushes pending output first when it may block, and treats a signal that asked
+ * us to stop as end of input. Returns bytes, 0 at EOF. */
+static ssize_t rd(struct iot_reader *r, char *p, size_t n)
+{
+    if (!r->regular) {
+        struct pollfd pfd = { r->fd, POLLIN, 0 };
+        if (poll(&pfd, 1, 0) == 0) iot_out_flush_all();
+    }
+    for (;;) {
+        ssize_t k = read(r->fd, p, n);
+        if (k >= 0) return k;
+        if (errno == EINTR) {
+            if (iot_stop_requested) return 0;
+            continue;
+        }
+        rd_fail(r, errno);
+    }
+}
+
+static void zstd_bad(struct iot_reader *r, const char *what)
+{
+    struct iot_src src = { r->name, r->line + 1 };
+    iot_reject(&src, NULL, 0, "bad zstd", "%s; the rest of this input is skipped", what);
+    r->failed = true;
+    r->eof = true;
+}
+
+/* Appends decoded bytes to buf[end..cap). Returns 0 at end of input. */
+static int fill(struct iot_reader *r)
+{
+    if (r->eof) return 0;
+    bool first = r->line == 0 && r->end == 0 && !r->z && r->zlen == 0;
+    if (first) {
+        r->zin = iot_xmalloc(ZSTD_DStreamInSize() > READ_CHUNK ? ZSTD_DStreamInSize() : READ_CHUNK);
+        ssize_t k = rd(r, r->zin, READ_CHUNK);
+        if (k == 0) { r->eof = true; return 0; }
+        /* top up to see the 4 magic bytes even from a slow pipe */
+        while (k < 4) {
+            ssize_t m = rd(r, r->zin + k, READ_CHUNK - (size_t)k);
+            if (m == 0) break;
+            k += m;
+        }
+        r->zlen = (size_t)k;
+        static const unsigned char magic[4] = { 0x28, 0xB5, 0x2F, 0xFD };
+        if (k >= 4 && memcmp(r->zin, magic, 4) == 0) {
+            r->z = ZSTD_createDCtx();
+            if (!r->z) iot_die(IOT_EX_SOFTWARE, "out of memory (zstd)");
+        } else {
+            memcpy(r->buf + r->end, r->zin, r->zlen);   /* cap >= 2 chunks, buffer empty */
+            r->end += r->zlen;
+            r->zlen = 0;
+            return 1;
+        }
+    }
+    if (!r->z) {
+        ssize_t k = rd(r, r->buf + r->end, r->cap - r->end);
+        if (k == 0) { r->eof = true; return 0; }
+        r->end += (size_t)k;
+        return 1;
+    }
+    for (;;) {
+        if (r->zpos == r->zlen) {
+            ssize_t k = rd(r, r->zin, READ_CHUNK);
+            if (k == 0) {
+                if (r->zret != 0) zstd_bad(r, "truncated zstd input (the last frame is incomplete)");
+                r->eof = true;
+                return 0;
+            }
+            r->zpos = 0;
+            r->zlen = (size_t)k;
+        }
+        ZSTD_inBuffer in = { r->zin, r->zlen, r->zpos };
+        ZSTD_outBuffer out = { r->buf + r->end, r->cap - r->end, 0 };
+        size_t ret = ZSTD_decompressStream(r->z, &out, &in);
+        if (ZSTD_isError(ret)) {
+            char what[200];
+            snprintf(what, sizeof what, "corrupt zstd input: %s", ZSTD_getErrorName(ret));
+            zstd_bad(r, what);
+            return 0;
+        }
+        r->zret = ret;
+        r->zpos = in.pos;
+        r->end += out.pos;
+        if (out.pos) return 1;
+    }
+}
+
+int iot_reader_next(struct iot_reader *r, char **line, size_t *len, struct iot_src *src)
+{
+    for (;;) {
+        char *nl = memchr(r->buf + r->start + r->scan, '\n', r->end - r->start - r->scan);
+        size_t n;
+        bool last = false;
+        if (!nl) {
+            r->scan = r->end - r->start;
+            if (r->max_line && r->scan > r->max_line + 1 && !r->skipping) {
+                r->skipping = true;
+                struct iot_src s = { r->name, r->line + 1 };
+                iot_reject(&s, r->buf + r->start, r->scan < 256 ? r->scan : 256, "line too long",
+                           "line longer than %zu bytes (--max-line); skipped", r->max_line);
+            }
+            if (r->skipping) { r->start = r->end; r->scan = 0; }
+            /* make room: move the partial line to the front, grow if it fills the buffer */
+            if (r->start > 0) {
+                memmove(r->buf, r->buf + r->start, r->end - r->start);
+                r->end -= r->start;
+                r->start = 0;
+            }
+            if (r->cap - r->end < READ_CHUNK) {
+                r->cap *= 2;
+                r->buf = iot_xrealloc(r->buf, r->cap + 1);
+            }
+            if (fill(r)) continue;
+            if (r->end == r->start) return 0;
+            n = r->end - r->start;              /* last line without a newline */
+            last = true;
+        } else {
+            n = (size_t)(nl - (r->buf + r->start));
+        }
+        char *l = r->buf + r->start;
+        r->start += n + !last;
+        r->scan = 0;
+        r->line++;
+        if (r->skipping) { r->skipping = false; continue; }
+        if (n && l[n - 1] == '\r') n--;
+        l[n] = 0;
+        size_t i = 0;
+        while (i < n && (l[i] == ' ' || l[i] == '\t')) i++;
+        if (i == n) { iot_stat_add("blank_lines", 1); continue; }  /* blank lines are skipped, counted */
+        *line = l;
+        *len = n;
+        src->file = r->name;
+        src->line = r->line;
+        iot_stat_lines_in++;
+        return 1;
+    }
+}
+
+int iot_reader_wait(struct iot_reader *r, int timeout_ms)
+{
+    if (memchr(r->buf + r->start, '\n', r->end - r->start) || r->eof || r->zpos < r->zlen) return 1;
+    iot_out_flush_all();
+    struct pollfd pfd = { r->fd, POLLIN, 0 };
+    int k;
+    while ((k = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR && !iot_stop_requested)
+        ;
+    return k != 0;
+}
+
+int iot_reader_peek(struct iot_reader *r, const char **buf, size_t *len)
+{
+    if (r->end == r->start && !r->eof) fill(r);
+    *buf = r->buf + r->start;
+    *len = r->end - r->start;
+    return 0;
+}
+
+const char *iot_reader_name(const struct iot_reader *r) { return r->name; }
+
+void iot_reader_close(struct iot_reader *r)
+{
+    if (!r) return;
+    if (!r->is_stdin) close(r->fd);
+    ZSTD_freeDCtx(r->z);
+    free(r->zin);
+    free(r->buf);
+    free(r->name);
+    free(r);
+}
+
+struct iot_in {
+    char **paths;
+    int n, cur;
+    size_t max_line;
+    struct iot_reader *r;
+};
+
+struct iot_in *iot_in_open(char **paths, int n, size_t max_line)
+{
+    static char *dash[] = { "-" };
+    struct iot_in *in = iot_xcalloc(1, sizeof *in);
+    in->paths = n ? paths : dash;
+    in->n = n ? n : 1;
+    in->max_line = max_line;
+    /* every operand must be readable before the first record is processed */
+    for (int i = 0; i < in->n; i++)
+        if (strcmp(in->paths[i], "-") != 0 && access(in->paths[i], R_OK) != 0)
+            iot_die(IOT_EX_NOINPUT, "%s: cannot open: %s", in->paths[i], strerror(errno));
+    return in;
+}
+
+int iot_in_next(struct iot_in *in, char **line, size_t *len, struct iot_src *src)
+{
+    for (;;) {
+        if (!in->r) {
+            if (in->cur >= in->n) return 0;
+            in->r = iot_reader_open(in->paths[in->cur++], in->max_line);
+        }
+        if (iot_reader_next(in->r, line, len, src)) return 1;
+        if (iot_stop_requested) return 0;
+        /* keep the reader of the last operand so src->file stays valid for messages */
+        if (in->cur >= in->n) return 0;
+        iot_reader_close(in->r);
+        in->r = NULL;
+    }
+}
+
+int iot_in_wait(struct iot_in *in, int timeout_ms)
+{
+    if (!in->r) {
+        if (in->cur >= in->n) return 1;
+        in->r = iot_reader_open(in->paths[in->cur++], in->max_line);
+    }
+    return iot_reader_wait(in->r, timeout_ms);
+}
+
+void iot_in_close(struct iot_in *in)
+{
+    if (!in) return;
+    iot_reader_close(in->r);
+    free(in);
+}

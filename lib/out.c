@@ -1,0 +1,336 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+#include "buf.h"
+#include "cli.h"
+#include "diag.h"
+#include "out.h"
+#include "time.h"
+
+#define OUT_BUF (256 * 1024)
+
+struct iot_out {
+    int fd;
+    int flags;
+    bool unbuffered, is_std;
+    char *path;         /* display name and final name */
+    char *tmp;          /* ATOMIC: the temp file being written */
+    char *buf;
+    size_t len;
+    uint64_t bytes;
+    ZSTD_CCtx *z;
+    char *zbuf;
+    size_t zcap;
+    struct iot_out *next, *prev;
+};
+
+static struct iot_out *all, *std_out;
+
+static bool ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+static _Noreturn void write_failed(struct iot_out *o, int err)
+{
+    if (err == EPIPE) {          /* the reader went away (| head): end silently */
+        iot_out_abort_all();
+        _exit(141);
+    }
+    iot_die(IOT_EX_IOERR, "%s: write error: %s", o->path, strerror(err));
+}
+
+static void raw_write(struct iot_out *o, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(o->fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            write_failed(o, errno);
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void zstd_push(struct iot_out *o, const char *p, size_t n, ZSTD_EndDirective mode)
+{
+    ZSTD_inBuffer in = { p, n, 0 };
+    for (;;) {
+        ZSTD_outBuffer out = { o->zbuf, o->zcap, 0 };
+        size_t left = ZSTD_compressStream2(o->z, &out, &in, mode);
+        if (ZSTD_isError(left))
+            iot_die(IOT_EX_SOFTWARE, "%s: zstd: %s", o->path, ZSTD_getErrorName(left));
+        raw_write(o, o->zbuf, out.pos);
+        if (mode == ZSTD_e_continue ? in.pos == in.size : left == 0) break;
+    }
+}
+
+static void start_zstd(struct iot_out *o)
+{
+    o->z = ZSTD_createCCtx();
+    if (!o->z) iot_die(IOT_EX_SOFTWARE, "out of memory (zstd)");
+    ZSTD_CCtx_setParameter(o->z, ZSTD_c_compressionLevel, 3);
+    ZSTD_CCtx_setParameter(o->z, ZSTD_c_checksumFlag, 1);
+    o->zcap = ZSTD_CStreamOutSize();
+    o->zbuf = iot_xmalloc(o->zcap);
+}
+
+static struct iot_out *new_out(int fd, const char *path, int flags)
+{
+    struct iot_out *o = iot_xcalloc(1, sizeof *o);
+    o->fd = fd;
+    o->flags = flags;
+    o->path = iot_xstrdup(path);
+    o->buf = iot_xmalloc(OUT_BUF);
+    if ((flags & IOT_OUT_ZSTD) || (!(flags & IOT_OUT_NOZSTD) && ends_with(path, ".zst")))
+        start_zstd(o);
+    o->next = all;
+    if (all) all->prev = o;
+    all = o;
+    return o;
+}
+
+struct iot_out *iot_out_open(const char *path, int flags)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return new_out(1, "<stdout>", flags & ~IOT_OUT_ATOMIC);
+    int fd;
+    char *tmp = NULL;
+    if (flags & IOT_OUT_ATOMIC) {
+        /* hidden temp name in the same folder, so rename is atomic and globs skip it */
+        const char *slash = strrchr(path, '/');
+        size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+        static unsigned seq;
+        size_t n = strlen(path) + 64;
+        tmp = iot_xmalloc(n);
+        snprintf(tmp, n, "%.*s.%s.tmp.%ld.%u", (int)dirlen, path, path + dirlen, (long)getpid(), seq++);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    } else {
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | ((flags & IOT_OUT_APPEND) ? O_APPEND : O_TRUNC), 0644);
+    }
+    if (fd < 0) {
+        int err = errno;
+        free(tmp);
+        iot_die(IOT_EX_CANTCREAT, "%s: cannot create: %s", path, strerror(err));
+    }
+    struct iot_out *o = new_out(fd, path, flags);
+    o->tmp = tmp;
+    return o;
+}
+
+struct iot_out *iot_out_std(void)
+{
+    if (!std_out) {
+        std_out = iot_out_open(iot_common.output, 0);
+        std_out->is_std = true;
+        std_out->unbuffered = iot_common.unbuffered;
+    }
+    return std_out;
+}
+
+void iot_out_set_unbuffered(struct iot_out *o, bool on) { o->unbuffered = on; }
+const char *iot_out_path(const struct iot_out *o) { return o->path; }
+uint64_t iot_out_bytes(const struct iot_out *o) { return o->bytes; }
+
+void iot_out_flush(struct iot_out *o)
+{
+    if (!o->len) return;
+    if (o->z) zstd_push(o, o->buf, o->len, ZSTD_e_flush);
+    else raw_write(o, o->buf, o->len);
+    o->len = 0;
+}
+
+void iot_out_flush_all(void)
+{
+    for (struct iot_out *o = all; o; o = o->next) iot_out_flush(o);
+}
+
+void iot_out_write(struct iot_out *o, const void *p, size_t n)
+{
+    o->bytes += n;
+    if (o->len + n > OUT_BUF) {
+        if (o->z) zstd_push(o, o->buf, o->len, ZSTD_e_continue);
+        else raw_write(o, o->buf, o->len);
+        o->len = 0;
+        if (n > OUT_BUF / 2) {   /* big pieces go straight through */
+            if (o->z) zstd_push(o, p, n, ZSTD_e_continue);
+            else raw_write(o, p, n);
+            return;
+        }
+    }
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
+}
+
+void iot_out_puts(struct iot_out *o, const char *s) { iot_out_write(o, s, strlen(s)); }
+
+void iot_out_putc(struct iot_out *o, int c)
+{
+    if (o->len + 1 > OUT_BUF) {
+        if (o->z) zstd_push(o, o->buf, o->len, ZSTD_e_continue);
+        else raw_write(o, o->buf, o->len);
+        o->len = 0;
+    }
+    o->buf[o->len++] = (char)c;
+    o->bytes++;
+}
+
+void iot_out_printf(struct iot_out *o, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof tmp) { iot_out_write(o, tmp, (size_t)n); return; }
+    char *big = iot_xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    iot_out_write(o, big, (size_t)n);
+    free(big);
+}
+
+void iot_out_eol(struct iot_out *o)
+{
+    iot_out_putc(o, '\n');
+    if (o->is_std) iot_stat_records_out++;
+    if (o->unbuffered) iot_out_flush(o);
+}
+
+void iot_out_json_str(struct iot_out *o, const char *s, size_t n)
+{
+    if (n <= 4096) {
+        char tmp[6 * 4096 + 2];
+        tmp[0] = '"';
+        size_t k = iot_json_escape(tmp + 1, s, n);
+        tmp[k + 1] = '"';
+        iot_out_write(o, tmp, k + 2);
+        return;
+    }
+    char *big = iot_xmalloc(6 * n + 2);
+    big[0] = '"';
+    size_t k = iot_json_escape(big + 1, s, n);
+    big[k + 1] = '"';
+    iot_out_write(o, big, k + 2);
+    free(big);
+}
+
+int iot_fmt_double(char *buf, double v)
+{
+    if (v != v || v - v != 0) { memcpy(buf, "null", 5); return 4; }
+    if (v == (double)(int64_t)v && v > -1e15 && v < 1e15) {
+        int n = snprintf(buf, 32, "%lld", (long long)v);
+        if (v == 0 && 1 / v < 0) { memcpy(buf, "-0", 3); n = 2; }
+        return n;
+    }
+    /* %.15g is the shortest form whenever one of ≤ 15 digits exists (DBL_DIG = 15);
+     * otherwise 16 or 17 digits, whichever first reads back identically. */
+    for (int prec = 15; prec <= 17; prec++) {
+        int n = snprintf(buf, 32, "%.*g", prec, v);
+        if (prec == 17 || strtod(buf, NULL) == v) return n;
+    }
+    return 0;
+}
+
+void iot_out_json_num(struct iot_out *o, double v)
+{
+    char tmp[32];
+    int n = iot_fmt_double(tmp, v);
+    iot_out_write(o, tmp, (size_t)n);
+}
+
+void iot_out_json_int(struct iot_out *o, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do { *--p = (char)('0' + u % 10); u /= 10; } while (u);
+    if (v < 0) *--p = '-';
+    iot_out_write(o, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void iot_out_json_time(struct iot_out *o, int64_t ns)
+{
+    char tmp[48];
+    tmp[0] = '"';
+    size_t n = iot_time_fmt(ns, tmp + 1);
+    tmp[n + 1] = '"';
+    iot_out_write(o, tmp, n + 2);
+}
+
+static void unlink_out(struct iot_out *o)
+{
+    if (o->prev) o->prev->next = o->next; else all = o->next;
+    if (o->next) o->next->prev = o->prev;
+    if (o == std_out) std_out = NULL;
+}
+
+static void free_out(struct iot_out *o)
+{
+    unlink_out(o);
+    ZSTD_freeCCtx(o->z);
+    free(o->zbuf);
+    free(o->buf);
+    free(o->path);
+    free(o->tmp);
+    free(o);
+}
+
+static void fsync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash) strcpy(dir, ".");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) ? (int)(slash - path) : 1, path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) { fsync(fd); close(fd); }
+}
+
+void iot_out_close(struct iot_out *o)
+{
+    iot_out_flush(o);
+    if (o->z) zstd_push(o, "", 0, ZSTD_e_end);
+    if (o->tmp) {
+        if (fsync(o->fd) < 0 && errno != EINVAL) write_failed(o, errno);
+    }
+    if (o->fd > 2 && close(o->fd) < 0) write_failed(o, errno);
+    if (o->tmp) {
+        if (rename(o->tmp, o->path) < 0)
+            iot_die(IOT_EX_CANTCREAT, "%s: cannot rename into place: %s", o->path, strerror(errno));
+        fsync_dir(o->path);
+    }
+    free_out(o);
+}
+
+void iot_out_abort(struct iot_out *o)
+{
+    if (o->tmp) unlink(o->tmp);
+    if (o->fd > 2) close(o->fd);
+    free_out(o);
+}
+
+void iot_out_abort_all(void)
+{
+    for (struct iot_out *o = all; o; o = o->next)
+        if (o->tmp) { unlink(o->tmp); free(o->tmp); o->tmp = NULL; }
+}
+
+void iot_out_close_all(void)
+{
+    /* the main output last, so side files (dead letter) are complete when it ends */
+    struct iot_out *o = all;
+    while (o) {
+        struct iot_out *n = o->next;
+        if (o != std_out) iot_out_close(o);
+        o = n;
+    }
+    if (std_out) iot_out_close(std_out);
+}
