@@ -31,6 +31,8 @@ TOOLS   := $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/iot-*.c)))
 BINS    := $(TOOLS:%=$(B)/bin/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITS   := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCHES := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 MANS    := $(wildcard man/*.1 man/*.7)
 
 .PHONY: all deps check unit bats demo bench install uninstall fuzz clean
@@ -59,15 +61,26 @@ check: deps
 	@IOT_BIN=$(CURDIR)/$(B)/bin IOT_UNIT=$(CURDIR)/$(B)/unit sh tests/run.sh $(T)
 units: $(UNITS)
 
+$(B)/bench/%: bench/%.c $(B)/libiot.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
+
+# Fuzzing the record scanner and the time parser with libFuzzer (clang).
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz: $(LIB_SRC)
+	@mkdir -p build/fuzz
+	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -iquote lib $(PKG_CFLAGS) \
+	    -o build/fuzz/$$n $$f $(LIB_SRC) $(PKG_LIBS) -lcsv -lm || exit 1; \
+	  build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 build/fuzz/corpus-$$n tests/fuzz/seeds 2>&1 | tail -3 || exit 1; \
+	done
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@PATH=$(CURDIR)/$(B)/bin:$$PATH sh examples/demo.sh
 
-bench: all
-	@PATH=$(CURDIR)/$(B)/bin:$$PATH sh bench/run.sh
-
-fuzz:
-	@sh tests/fuzz/run.sh
+bench: all $(BENCHES)
+	@PATH=$(CURDIR)/$(B)/bin:$(CURDIR)/$(B)/bench:$$PATH sh bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
