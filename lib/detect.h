@@ -40,6 +40,7 @@ const char *iot_det_method_name(enum iot_det_method m);
 #define IOT_AUTO_WARMUP     300           /* no likelihood alert before N values */
 #define IOT_AUTO_EXTREME_N  150           /* new-extreme override active from N values */
 #define IOT_AUTO_EXTREME    0.05          /* ... beyond the range by this fraction of it */
+#define IOT_AUTO_EXTREME_Z  5.0           /* ... and this many sd from the value model */
 #define IOT_AUTO_REFRACTORY 30            /* no second alert within N values */
 
 /* auto state: fixed size, no heap (≤ 300 bytes per series). */
