@@ -272,6 +272,7 @@ const char *iot_csvin_raw(const struct iot_csvin *c, size_t *len)
 
 long iot_csvin_first_line(const struct iot_csvin *c) { return c->row_first; }
 int iot_csvin_ncolumns(const struct iot_csvin *c) { return c->nnames; }
+int iot_csvin_in_row(const struct iot_csvin *c) { return c->in_row; }
 
 void iot_csvin_free(struct iot_csvin *c)
 {

@@ -32,6 +32,8 @@ int iot_csvin_finish(struct iot_csvin *c, const char **err);
 const char *iot_csvin_raw(const struct iot_csvin *c, size_t *len);
 long iot_csvin_first_line(const struct iot_csvin *c);
 int iot_csvin_ncolumns(const struct iot_csvin *c);
+/* True while a row is open (the last line ended inside a quoted field). */
+int iot_csvin_in_row(const struct iot_csvin *c);
 void iot_csvin_free(struct iot_csvin *c);
 
 /* True if s[0..n) is a JSON number (RFC 8259 grammar). */

@@ -1,0 +1,750 @@
+/* window: event-time window engine. See window.h and shared/reference/windows.md.
+ * Tumbling and hopping windows are updated on arrival (aggregates do not depend on order) and
+ * closed by end buckets as the watermark passes them. Sliding, session and count windows need
+ * events in time order: those are held in a reorder heap and released once the watermark has
+ * passed them (ASA's "release in event-time order once the watermark passes e"). Rows closed in
+ * one step are sorted by (end, key, start) before they are emitted; every row still open ends
+ * at or after the watermark, so the whole output is in (end, key) order. */
+#include "window.h"
+#include "buf.h"
+#include "keytab.h"
+#include "time.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rev { int64_t t; uint64_t seq; struct kent *k; struct iot_agg_in in[]; };
+
+struct win { struct win *next; struct kent *k; int64_t start, end; struct iot_agg_state *st; };
+
+struct kent {
+    struct win *wins;                 /* tumbling/hopping: open windows, newest first */
+    int64_t seen; bool has_seen, absent;
+    bool active, dirty;
+    struct iot_agg_state *st;         /* session / count: the open group */
+    bool s_open, p_on;                /* session open; continuation after a max-duration cut */
+    int64_t s_start, s_last, p_start, p_dead;
+    int64_t c_n, c_first, c_last;     /* count */
+    struct rev **ring; uint32_t rh, rn, rcap;   /* sliding: released events, time order */
+    int64_t done; bool has_done;      /* sliding: last candidate instant evaluated */
+};
+
+struct bucket { int64_t end; struct win **v; size_t n, cap; };
+struct prow { enum iot_row_kind kind; struct kent *k; int64_t start, end;
+              struct iot_agg_state *st; struct win *w; };
+
+struct iot_win {
+    struct iot_win_cfg c;
+    const struct iot_aggset *set;
+    size_t asz, rsz;
+    iot_win_emit_fn emit; void *ctx;
+    struct iot_keytab *keys;
+    int64_t maxt; bool has_max;
+    uint64_t seq;
+    struct bucket *bk; size_t nb, cb;
+    struct rev **heap; size_t nh, ch;
+    struct kent **act; size_t nact, cact;
+    struct kent **dirty; size_t ndirty, cdirty;
+    int64_t next_sweep, next_absent;
+    struct prow *pend; size_t np, cp;
+};
+
+static bool ordered(const struct iot_win *w)
+{
+    return w->c.kind == IOT_WIN_SLIDING || w->c.kind == IOT_WIN_SESSION || w->c.kind == IOT_WIN_COUNT;
+}
+
+int64_t iot_win_first_end(int64_t t, int64_t hop, int64_t offset, bool start_edges)
+{
+    int64_t d = t - offset;
+    int64_t k = start_edges ? iot_floordiv(d, hop) + 1 : -iot_floordiv(-d, hop);
+    return offset + k * hop;
+}
+
+struct iot_win *iot_win_new(const struct iot_win_cfg *cfg, const struct iot_aggset *set,
+                            iot_win_emit_fn emit, void *ctx)
+{
+    struct iot_win *w = iot_xcalloc(1, sizeof *w);
+    w->c = *cfg;
+    if (w->c.kind == IOT_WIN_TUMBLING) w->c.hop = w->c.size;
+    w->set = set;
+    w->asz = iot_agg_size(set);
+    w->rsz = sizeof(struct rev) + (size_t)set->nfields * sizeof(struct iot_agg_in);
+    w->emit = emit;
+    w->ctx = ctx;
+    w->keys = iot_keytab_new(sizeof(struct kent), cfg->max_keys);
+    w->maxt = INT64_MIN;
+    w->next_sweep = INT64_MAX;
+    w->next_absent = INT64_MIN;
+    return w;
+}
+
+static int64_t wm_of(const struct iot_win *w)
+{
+    if (!w->has_max) return INT64_MIN;
+    if (w->maxt == INT64_MAX) return INT64_MAX;
+    return w->maxt - w->c.lateness;
+}
+int64_t iot_win_watermark(const struct iot_win *w) { return wm_of(w); }
+size_t iot_win_keys(const struct iot_win *w) { return iot_keytab_count(w->keys); }
+
+static struct iot_agg_state *new_state(struct iot_win *w)
+{
+    struct iot_agg_state *st = iot_xmalloc(w->asz);
+    iot_agg_init(w->set, st);
+    return st;
+}
+
+static void push_row(struct iot_win *w, enum iot_row_kind kind, struct kent *k, int64_t start,
+                     int64_t end, struct iot_agg_state *st, struct win *win)
+{
+    if (w->np == w->cp) {
+        w->cp = w->cp ? w->cp * 2 : 64;
+        w->pend = iot_xrealloc(w->pend, w->cp * sizeof *w->pend);
+    }
+    w->pend[w->np++] = (struct prow){ kind, k, start, end, st, win };
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    const struct prow *x = a, *y = b;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    size_t xn, yn;
+    const char *xk = iot_keytab_key(x->k, &xn), *yk = iot_keytab_key(y->k, &yn);
+    int c = memcmp(xk, yk, xn < yn ? xn : yn);
+    if (c) return c;
+    if (xn != yn) return xn < yn ? -1 : 1;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return (int)x->kind - (int)y->kind;
+}
+
+static void flush_rows(struct iot_win *w)
+{
+    if (w->np == 0) return;
+    if (w->np > 1) qsort(w->pend, w->np, sizeof *w->pend, cmp_row);
+    for (size_t i = 0; i < w->np; i++) {
+        struct prow *p = &w->pend[i];
+        struct iot_row r = { p->kind, NULL, 0, p->start, p->end, p->st };
+        r.key = iot_keytab_key(p->k, &r.klen);
+        w->emit(w->ctx, &r);
+        if (p->w) { iot_agg_free(w->set, p->w->st); free(p->w); }
+        else if (p->st) { iot_agg_free(w->set, p->st); free(p->st); }
+    }
+    w->np = 0;
+}
+
+/* ---- tumbling / hopping ---- */
+static struct bucket *bucket_for(struct iot_win *w, int64_t end)
+{
+    size_t i = w->nb;
+    while (i > 0 && w->bk[i - 1].end > end) i--;
+    if (i > 0 && w->bk[i - 1].end == end) return &w->bk[i - 1];
+    if (w->nb == w->cb) {
+        w->cb = w->cb ? w->cb * 2 : 16;
+        w->bk = iot_xrealloc(w->bk, w->cb * sizeof *w->bk);
+    }
+    memmove(&w->bk[i + 1], &w->bk[i], (w->nb - i) * sizeof *w->bk);
+    w->nb++;
+    w->bk[i] = (struct bucket){ end, NULL, 0, 0 };
+    return &w->bk[i];
+}
+
+static struct win *open_win(struct iot_win *w, struct kent *k, int64_t end)
+{
+    struct win *x = iot_xmalloc(sizeof *x + w->asz);
+    x->k = k;
+    x->end = end;
+    x->start = end - w->c.size;
+    x->st = (struct iot_agg_state *)(x + 1);
+    iot_agg_init(w->set, x->st);
+    /* newest first: insert before the first window ending earlier */
+    struct win **pp = &k->wins;
+    while (*pp && (*pp)->end > end) pp = &(*pp)->next;
+    x->next = *pp;
+    *pp = x;
+    struct bucket *b = bucket_for(w, end);
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 64;
+        b->v = iot_xrealloc(b->v, b->cap * sizeof *b->v);
+    }
+    b->v[b->n++] = x;
+    return x;
+}
+
+static void add_hopping(struct iot_win *w, struct kent *k, int64_t t, const struct iot_agg_in *in)
+{
+    bool se = w->c.start_edges;
+    int64_t e = iot_win_first_end(t, w->c.hop, w->c.offset, se);
+    for (; se ? e - w->c.size <= t : e - w->c.size < t; e += w->c.hop) {
+        struct win *x = k->wins;
+        while (x && x->end > e) x = x->next;
+        if (!x || x->end != e) x = open_win(w, k, e);
+        iot_agg_add(w->set, x->st, in, t);
+    }
+}
+
+static void close_buckets(struct iot_win *w, int64_t wm)
+{
+    size_t i = 0;
+    while (i < w->nb && (w->c.start_edges ? wm >= w->bk[i].end : wm > w->bk[i].end)) {
+        struct bucket *b = &w->bk[i];
+        for (size_t j = 0; j < b->n; j++) {
+            struct win *x = b->v[j], **pp = &x->k->wins;
+            while (*pp != x) pp = &(*pp)->next;
+            *pp = x->next;
+            push_row(w, IOT_ROW_WINDOW, x->k, x->start, x->end, x->st, x);
+        }
+        free(b->v);
+        i++;
+    }
+    if (i) {
+        memmove(w->bk, w->bk + i, (w->nb - i) * sizeof *w->bk);
+        w->nb -= i;
+    }
+}
+
+/* ---- reorder heap ---- */
+static bool rev_lt(const struct rev *a, const struct rev *b)
+{
+    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+static void heap_push(struct iot_win *w, struct rev *r)
+{
+    if (w->nh == w->ch) {
+        w->ch = w->ch ? w->ch * 2 : 256;
+        w->heap = iot_xrealloc(w->heap, w->ch * sizeof *w->heap);
+    }
+    size_t i = w->nh++;
+    while (i > 0 && rev_lt(r, w->heap[(i - 1) / 2])) {
+        w->heap[i] = w->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    w->heap[i] = r;
+}
+static struct rev *heap_pop(struct iot_win *w)
+{
+    struct rev *top = w->heap[0], *last = w->heap[--w->nh];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= w->nh) break;
+        if (c + 1 < w->nh && rev_lt(w->heap[c + 1], w->heap[c])) c++;
+        if (!rev_lt(w->heap[c], last)) break;
+        w->heap[i] = w->heap[c];
+        i = c;
+    }
+    if (w->nh) w->heap[i] = last;
+    return top;
+}
+
+static void mark(struct iot_win *w, struct kent *k)
+{
+    if (!k->active) {
+        k->active = true;
+        if (w->nact == w->cact) {
+            w->cact = w->cact ? w->cact * 2 : 64;
+            w->act = iot_xrealloc(w->act, w->cact * sizeof *w->act);
+        }
+        w->act[w->nact++] = k;
+    }
+    if (!k->dirty) {
+        k->dirty = true;
+        if (w->ndirty == w->cdirty) {
+            w->cdirty = w->cdirty ? w->cdirty * 2 : 64;
+            w->dirty = iot_xrealloc(w->dirty, w->cdirty * sizeof *w->dirty);
+        }
+        w->dirty[w->ndirty++] = k;
+    }
+}
+
+/* ---- session ---- */
+static int64_t sess_cc(const struct iot_win *w, int64_t start)
+{
+    int64_t m = w->c.hop;
+    if (m <= 0) return INT64_MAX;
+    /* first checkpoint c (multiple of m) with c - start > m */
+    return (iot_floordiv(start + m, m) + 1) * m;
+}
+static int64_t sess_end(const struct iot_win *w, const struct kent *k)
+{
+    int64_t cc = sess_cc(w, k->s_start), te = k->s_last + w->c.size;
+    return cc < te ? cc : te;
+}
+static void sess_close(struct iot_win *w, struct kent *k, int64_t end)
+{
+    int64_t te = k->s_last + w->c.size;
+    push_row(w, IOT_ROW_WINDOW, k, k->s_start, end, k->st, NULL);
+    k->st = NULL;
+    k->s_open = false;
+    k->p_on = end < te;          /* cut at a checkpoint: events within the timeout continue */
+    k->p_start = end;
+    k->p_dead = te;
+}
+static void sess_event(struct iot_win *w, struct kent *k, int64_t t, const struct iot_agg_in *in)
+{
+    if (k->s_open) {
+        int64_t end = sess_end(w, k);
+        if (t > end) sess_close(w, k, end);
+    }
+    if (!k->s_open) {
+        k->s_start = k->p_on && t <= k->p_dead ? k->p_start : t;
+        k->p_on = false;
+        k->s_open = true;
+        k->s_last = t;
+        k->st = new_state(w);
+    }
+    if (t > k->s_last) k->s_last = t;
+    iot_agg_add(w->set, k->st, in, t);
+    int64_t cc = sess_cc(w, k->s_start);
+    if (cc <= k->s_last) sess_close(w, k, cc);
+}
+
+/* ---- sliding ---- */
+static void ring_push(struct kent *k, struct rev *r)
+{
+    if (k->rn == k->rcap) {
+        uint32_t nc = k->rcap ? k->rcap * 2 : 8;
+        struct rev **n = iot_xmalloc(nc * sizeof *n);
+        for (uint32_t i = 0; i < k->rn; i++) n[i] = k->ring[(k->rh + i) % k->rcap];
+        free(k->ring);
+        k->ring = n; k->rcap = nc; k->rh = 0;
+    }
+    k->ring[(k->rh + k->rn++) % k->rcap] = r;
+}
+#define RING(k, i) ((k)->ring[((k)->rh + (i)) % (k)->rcap])
+
+static int64_t slide_next(const struct iot_win *w, const struct kent *k)
+{
+    int64_t best = INT64_MAX;
+    for (uint32_t i = 0; i < k->rn; i++) {
+        int64_t t = RING(k, i)->t;
+        if (!k->has_done || t > k->done) { if (t < best) best = t; break; }
+    }
+    for (uint32_t i = 0; i < k->rn; i++) {
+        int64_t x = RING(k, i)->t + w->c.size;
+        if (!k->has_done || x > k->done) { if (x < best) best = x; break; }
+    }
+    return best;
+}
+
+static int64_t slide_process(struct iot_win *w, struct kent *k, int64_t limit)
+{
+    for (;;) {
+        int64_t c = slide_next(w, k);
+        if (c == INT64_MAX || c >= limit) return c;
+        struct iot_agg_state *st = NULL;
+        for (uint32_t i = 0; i < k->rn; i++) {
+            struct rev *r = RING(k, i);
+            if (r->t > c) break;
+            if (r->t <= c - w->c.size) continue;
+            if (!st) st = new_state(w);
+            iot_agg_add(w->set, st, r->in, r->t);
+        }
+        if (st) push_row(w, IOT_ROW_WINDOW, k, c - w->c.size, c, st, NULL);
+        k->done = c;
+        k->has_done = true;
+        while (k->rn && RING(k, 0)->t + w->c.size <= c) {
+            free(RING(k, 0));
+            k->rh = (k->rh + 1) % k->rcap;
+            k->rn--;
+        }
+    }
+}
+
+/* Closes what ends before limit for one key; returns the next instant it may close something. */
+static int64_t key_process(struct iot_win *w, struct kent *k, int64_t limit)
+{
+    int64_t next = INT64_MAX;
+    switch (w->c.kind) {
+    case IOT_WIN_SESSION:
+        if (k->s_open) {
+            int64_t end = sess_end(w, k);
+            if (end < limit) sess_close(w, k, end);
+            else next = end;
+        }
+        if (k->p_on && k->p_dead < limit) k->p_on = false;
+        break;
+    case IOT_WIN_SLIDING:
+        next = slide_process(w, k, limit);
+        break;
+    default:
+        break;
+    }
+    if (limit == INT64_MAX && w->c.kind == IOT_WIN_COUNT && k->c_n > 0) {
+        push_row(w, IOT_ROW_WINDOW, k, k->c_first, k->c_last, k->st, NULL);
+        k->st = NULL;
+        k->c_n = 0;
+    }
+    k->active = k->s_open || k->p_on || k->rn > 0 || k->c_n > 0;
+    return next;
+}
+
+static void release_event(struct iot_win *w, struct rev *r)
+{
+    struct kent *k = r->k;
+    switch (w->c.kind) {
+    case IOT_WIN_SESSION:
+        sess_event(w, k, r->t, r->in);
+        free(r);
+        break;
+    case IOT_WIN_COUNT:
+        if (k->c_n == 0) { k->st = new_state(w); k->c_first = r->t; }
+        k->c_last = r->t;
+        iot_agg_add(w->set, k->st, r->in, r->t);
+        if (++k->c_n == w->c.size) {
+            push_row(w, IOT_ROW_WINDOW, k, k->c_first, k->c_last, k->st, NULL);
+            k->st = NULL;
+            k->c_n = 0;
+        }
+        free(r);
+        break;
+    default:
+        ring_push(k, r);
+        break;
+    }
+    mark(w, k);
+}
+
+static void absent_sweep(struct iot_win *w, int64_t wm)
+{
+    if (w->c.absent <= 0 || wm == INT64_MAX || wm <= w->next_absent) return;
+    int64_t next = INT64_MAX;
+    size_t pos = 0;
+    struct kent *k;
+    while ((k = iot_keytab_next(w->keys, &pos))) {
+        if (!k->has_seen || k->absent) continue;
+        int64_t due = k->seen + w->c.absent;
+        if (due < wm) {
+            k->absent = true;
+            push_row(w, IOT_ROW_ABSENT, k, k->seen, due, NULL, NULL);
+        } else if (due < next)
+            next = due;
+    }
+    w->next_absent = next;
+}
+
+/* Everything that the watermark allows: release, close, sweep, emit. */
+static void advance(struct iot_win *w)
+{
+    int64_t wm = wm_of(w);
+    if (ordered(w)) {
+        while (w->nh && w->heap[0]->t < wm) release_event(w, heap_pop(w));
+        for (size_t i = 0; i < w->ndirty; i++) {
+            struct kent *k = w->dirty[i];
+            k->dirty = false;
+            int64_t n = key_process(w, k, wm);
+            if (n < w->next_sweep) w->next_sweep = n;
+        }
+        w->ndirty = 0;
+        if (wm > w->next_sweep || wm == INT64_MAX) {
+            int64_t next = INT64_MAX;
+            size_t j = 0;
+            for (size_t i = 0; i < w->nact; i++) {
+                struct kent *k = w->act[i];
+                int64_t n = key_process(w, k, wm);
+                if (n < next) next = n;
+                if (k->active) w->act[j++] = k;
+            }
+            w->nact = j;
+            w->next_sweep = next;
+        }
+    } else {
+        close_buckets(w, wm);
+    }
+    absent_sweep(w, wm);
+    flush_rows(w);
+}
+
+int iot_win_add(struct iot_win *w, const char *key, size_t klen, int64_t t,
+                const struct iot_agg_in *in)
+{
+    int rc = IOT_WIN_OK;
+    int64_t wm = wm_of(w);
+    if (t < wm) {
+        if (w->c.late == IOT_LATE_DROP) return IOT_WIN_DROPPED;
+        if (w->c.late == IOT_LATE_DEADLETTER) return IOT_WIN_LATE;
+        t = wm;
+        rc = IOT_WIN_ADJUSTED;
+    }
+    int created;
+    struct kent *k = iot_keytab_get(w->keys, key, klen, &created);
+    if (!k) return IOT_WIN_FULL;
+    if (w->c.absent > 0) {
+        if (k->absent) {
+            push_row(w, IOT_ROW_PRESENT, k, k->seen, t, NULL, NULL);
+            k->absent = false;
+        }
+        if (!k->has_seen || t > k->seen) { k->seen = t; k->has_seen = true; }
+        if (k->seen + w->c.absent < w->next_absent) w->next_absent = k->seen + w->c.absent;
+    }
+    bool moved = !w->has_max || t > w->maxt;
+    if (moved) { w->maxt = t; w->has_max = true; }
+    if (ordered(w)) {
+        struct rev *r = iot_xmalloc(w->rsz);
+        r->t = t;
+        r->seq = w->seq++;
+        r->k = k;
+        memcpy(r->in, in, (size_t)w->set->nfields * sizeof *in);
+        heap_push(w, r);
+    } else {
+        add_hopping(w, k, t, in);
+    }
+    if (moved || w->np) advance(w);
+    return rc;
+}
+
+void iot_win_idle(struct iot_win *w, int64_t quiet)
+{
+    if (!w->has_max || quiet <= 0) return;
+    w->maxt = w->maxt > INT64_MAX - quiet ? INT64_MAX - 1 : w->maxt + quiet;
+    advance(w);
+}
+
+void iot_win_finish(struct iot_win *w)
+{
+    if (!w->has_max && w->nb == 0 && w->nh == 0) return;
+    int64_t keep = w->maxt;
+    int64_t absent = w->c.absent;
+    w->c.absent = 0;               /* the end of input is not silence */
+    w->maxt = INT64_MAX;
+    w->has_max = true;
+    advance(w);
+    w->maxt = keep;
+    w->c.absent = absent;
+}
+
+void iot_win_free(struct iot_win *w)
+{
+    if (!w) return;
+    size_t pos = 0;
+    struct kent *k;
+    while ((k = iot_keytab_next(w->keys, &pos))) {
+        for (struct win *x = k->wins; x; x = x->next) iot_agg_free(w->set, x->st);
+        if (k->st) { iot_agg_free(w->set, k->st); free(k->st); k->st = NULL; }
+        for (uint32_t i = 0; i < k->rn; i++) free(RING(k, i));
+        k->rn = 0;
+        while (k->wins) { struct win *x = k->wins; k->wins = x->next; free(x); }
+        free(k->ring);
+        k->ring = NULL;
+    }
+    iot_keytab_free(w->keys, NULL);
+    for (size_t i = 0; i < w->nb; i++) free(w->bk[i].v);
+    for (size_t i = 0; i < w->nh; i++) free(w->heap[i]);
+    free(w->bk); free(w->heap); free(w->act); free(w->dirty); free(w->pend);
+    free(w);
+}
+
+/* ---- checkpoints ---- */
+static const char *kind_name(enum iot_win_kind k)
+{
+    static const char *n[] = { "tumbling", "hopping", "sliding", "session", "count" };
+    return n[k];
+}
+
+static json_t *in_json(const struct iot_win *w, const struct iot_agg_in *in)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < w->set->nfields; i++) {
+        char hex[17];
+        snprintf(hex, sizeof hex, "%016" PRIx64, in[i].h);
+        json_array_append_new(a, json_pack("[ifs]", in[i].kind, in[i].v, hex));
+    }
+    return a;
+}
+static int in_load(const struct iot_win *w, const json_t *a, struct iot_agg_in *in)
+{
+    if (!json_is_array(a) || (int)json_array_size(a) != w->set->nfields) return -1;
+    for (int i = 0; i < w->set->nfields; i++) {
+        int kind; double v; const char *hex;
+        if (json_unpack(json_array_get(a, i), "[ifs]", &kind, &v, &hex) || kind < 0 || kind > 2)
+            return -1;
+        in[i].kind = (uint8_t)kind;
+        in[i].v = v;
+        in[i].h = strtoull(hex, NULL, 16);
+    }
+    return 0;
+}
+static json_t *agg_or_null(const struct iot_win *w, const struct iot_agg_state *st)
+{
+    return st ? iot_agg_to_json(w->set, st) : json_null();
+}
+
+json_t *iot_win_save(const struct iot_win *w)
+{
+    json_t *b = json_object(), *keys = json_array(), *heap = json_array();
+    json_object_set_new(b, "kind", json_string(kind_name(w->c.kind)));
+    json_object_set_new(b, "size", json_integer(w->c.size));
+    json_object_set_new(b, "hop", json_integer(w->c.hop));
+    json_object_set_new(b, "offset", json_integer(w->c.offset));
+    json_object_set_new(b, "edges", json_string(w->c.start_edges ? "start" : "end"));
+    json_object_set_new(b, "aggregates", json_string(w->set->spec));
+    json_object_set_new(b, "maxt", w->has_max ? json_integer(w->maxt) : json_null());
+    json_object_set_new(b, "seq", json_integer((json_int_t)w->seq));
+    size_t pos = 0;
+    struct kent *k;
+    while ((k = iot_keytab_next(w->keys, &pos))) {
+        size_t kl;
+        const char *kb = iot_keytab_key(k, &kl);
+        json_t *o = json_object();
+        json_object_set_new(o, "k", json_stringn(kb, kl));
+        if (k->has_seen) json_object_set_new(o, "seen", json_integer(k->seen));
+        if (k->absent) json_object_set_new(o, "absent", json_true());
+        if (k->wins) {
+            json_t *a = json_array();
+            for (const struct win *x = k->wins; x; x = x->next)
+                json_array_append_new(a, json_pack("[IIo]", (json_int_t)x->start, (json_int_t)x->end,
+                                                   iot_agg_to_json(w->set, x->st)));
+            json_object_set_new(o, "windows", a);
+        }
+        if (k->s_open || k->p_on)
+            json_object_set_new(o, "session", json_pack("{sbsIsIsbsIsIso}", "open", k->s_open,
+                "start", (json_int_t)k->s_start, "last", (json_int_t)k->s_last, "cont", k->p_on,
+                "cont_start", (json_int_t)k->p_start, "cont_until", (json_int_t)k->p_dead,
+                "agg", agg_or_null(w, k->s_open ? k->st : NULL)));
+        if (k->c_n > 0)
+            json_object_set_new(o, "count", json_pack("{sIsIsIso}", "n", (json_int_t)k->c_n,
+                "first", (json_int_t)k->c_first, "last", (json_int_t)k->c_last, "agg", agg_or_null(w, k->st)));
+        if (k->rn > 0 || k->has_done) {
+            json_t *a = json_array();
+            for (uint32_t i = 0; i < k->rn; i++) {
+                struct rev *r = RING(k, i);
+                json_array_append_new(a, json_pack("[IIo]", (json_int_t)r->t, (json_int_t)r->seq, in_json(w, r->in)));
+            }
+            json_object_set_new(o, "events", a);
+            if (k->has_done) json_object_set_new(o, "done", json_integer(k->done));
+        }
+        json_array_append_new(keys, o);
+    }
+    /* the heap in (t, seq) order, so that the file does not depend on heap layout */
+    struct rev **h = iot_xmalloc((w->nh + 1) * sizeof *h);
+    memcpy(h, w->heap, w->nh * sizeof *h);
+    for (size_t i = 1; i < w->nh; i++)
+        for (size_t j = i; j > 0 && rev_lt(h[j], h[j - 1]); j--) { struct rev *x = h[j]; h[j] = h[j - 1]; h[j - 1] = x; }
+    for (size_t i = 0; i < w->nh; i++) {
+        size_t kl;
+        const char *kb = iot_keytab_key(h[i]->k, &kl);
+        json_array_append_new(heap, json_pack("[IIs%o]", (json_int_t)h[i]->t, (json_int_t)h[i]->seq,
+                                              kb, kl, in_json(w, h[i]->in)));
+    }
+    free(h);
+    json_object_set_new(b, "keys", keys);
+    json_object_set_new(b, "buffered", heap);
+    return b;
+}
+
+static int load_agg(struct iot_win *w, const json_t *j, struct iot_agg_state **out)
+{
+    *out = NULL;
+    if (json_is_null(j)) return 0;
+    struct iot_agg_state *st = iot_xmalloc(w->asz);
+    if (iot_agg_from_json(w->set, st, j)) { free(st); return -1; }
+    *out = st;
+    return 0;
+}
+
+int iot_win_load(struct iot_win *w, const json_t *b, char *err, size_t errcap)
+{
+    const char *kind = json_string_value(json_object_get(b, "kind"));
+    const char *edges = json_string_value(json_object_get(b, "edges"));
+    const char *aggs = json_string_value(json_object_get(b, "aggregates"));
+    if (!kind || !edges || !aggs || strcmp(kind, kind_name(w->c.kind)) ||
+        json_integer_value(json_object_get(b, "size")) != w->c.size ||
+        json_integer_value(json_object_get(b, "hop")) != w->c.hop ||
+        json_integer_value(json_object_get(b, "offset")) != w->c.offset ||
+        strcmp(edges, w->c.start_edges ? "start" : "end") || strcmp(aggs, w->set->spec)) {
+        snprintf(err, errcap, "it was written with other window options or aggregates (%s, -a '%s')",
+                 kind ? kind : "?", aggs ? aggs : "?");
+        return -1;
+    }
+    const json_t *mt = json_object_get(b, "maxt"), *keys = json_object_get(b, "keys"),
+                 *heap = json_object_get(b, "buffered");
+    if (!json_is_array(keys) || !json_is_array(heap) || !json_is_integer(json_object_get(b, "seq")))
+        goto bad;
+    w->has_max = json_is_integer(mt);
+    w->maxt = w->has_max ? json_integer_value(mt) : INT64_MIN;
+    w->seq = (uint64_t)json_integer_value(json_object_get(b, "seq"));
+    size_t i;
+    json_t *o;
+    json_array_foreach(keys, i, o) {
+        const json_t *kj = json_object_get(o, "k");
+        if (!json_is_string(kj)) goto bad;
+        int created;
+        struct kent *k = iot_keytab_get(w->keys, json_string_value(kj), json_string_length(kj), &created);
+        if (!k || !created) goto bad;
+        json_t *x;
+        if ((x = json_object_get(o, "seen"))) {
+            if (!json_is_integer(x)) goto bad;
+            k->seen = json_integer_value(x);
+            k->has_seen = true;
+        }
+        k->absent = json_is_true(json_object_get(o, "absent"));
+        if ((x = json_object_get(o, "windows"))) {
+            size_t n = json_array_size(x);
+            for (size_t m = n; m-- > 0;) {       /* oldest first, so open_win keeps order */
+                json_int_t s, e;
+                json_t *aj;
+                if (json_unpack(json_array_get(x, m), "[IIo]", &s, &e, &aj)) goto bad;
+                struct win *win = open_win(w, k, e);
+                win->start = s;
+                if (iot_agg_from_json(w->set, win->st, aj)) goto bad;
+            }
+        }
+        if ((x = json_object_get(o, "session"))) {
+            int open, cont;
+            json_int_t s, l, ps, pd;
+            json_t *aj;
+            if (json_unpack(x, "{sbsIsIsbsIsIso}", "open", &open, "start", &s, "last", &l, "cont", &cont,
+                            "cont_start", &ps, "cont_until", &pd, "agg", &aj))
+                goto bad;
+            k->s_open = open; k->s_start = s; k->s_last = l; k->p_on = cont; k->p_start = ps; k->p_dead = pd;
+            if (load_agg(w, aj, &k->st) || (open && !k->st)) goto bad;
+        }
+        if ((x = json_object_get(o, "count"))) {
+            json_int_t n, f, l;
+            json_t *aj;
+            if (json_unpack(x, "{sIsIsIso}", "n", &n, "first", &f, "last", &l, "agg", &aj)) goto bad;
+            k->c_n = n; k->c_first = f; k->c_last = l;
+            if (load_agg(w, aj, &k->st) || !k->st) goto bad;
+        }
+        if ((x = json_object_get(o, "events"))) {
+            size_t m;
+            json_t *ej;
+            json_array_foreach(x, m, ej) {
+                json_int_t t, sq;
+                json_t *ij;
+                if (json_unpack(ej, "[IIo]", &t, &sq, &ij)) goto bad;
+                struct rev *r = iot_xmalloc(w->rsz);
+                r->t = t; r->seq = (uint64_t)sq; r->k = k;
+                if (in_load(w, ij, r->in)) { free(r); goto bad; }
+                ring_push(k, r);
+            }
+            const json_t *d = json_object_get(o, "done");
+            if (d) { k->done = json_integer_value(d); k->has_done = true; }
+        }
+        if (ordered(w) && (k->s_open || k->p_on || k->rn || k->c_n)) {
+            mark(w, k);
+            k->dirty = false;
+        }
+    }
+    w->ndirty = 0;
+    json_array_foreach(heap, i, o) {
+        json_int_t t, sq;
+        const char *kb;
+        size_t kl;
+        json_t *ij;
+        if (json_unpack(o, "[IIs%o]", &t, &sq, &kb, &kl, &ij)) goto bad;
+        struct kent *k = iot_keytab_find(w->keys, kb, kl);
+        if (!k) goto bad;
+        struct rev *r = iot_xmalloc(w->rsz);
+        r->t = t; r->seq = (uint64_t)sq; r->k = k;
+        if (in_load(w, ij, r->in)) { free(r); goto bad; }
+        heap_push(w, r);
+    }
+    w->next_sweep = INT64_MIN;      /* recomputed on the next step */
+    w->next_absent = INT64_MIN;
+    return 0;
+bad:
+    snprintf(err, errcap, "its content is damaged");
+    return -1;
+}
