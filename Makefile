@@ -67,11 +67,12 @@ $(B)/bench/%: bench/%.c $(B)/libiot.a
 
 # Fuzzing the record scanner and the time parser with libFuzzer (clang).
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-fuzz: $(LIB_SRC)
+FUZZ_LIB := $(addprefix lib/,buf.c cli.c diag.c in.c keytab.c out.c rec.c time.c)
+fuzz: $(FUZZ_LIB)
 	@mkdir -p build/fuzz
-	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -iquote lib $(PKG_CFLAGS) \
-	    -o build/fuzz/$$n $$f $(LIB_SRC) $(PKG_LIBS) -lcsv -lm || exit 1; \
+	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); mkdir -p build/fuzz/corpus-$$n; \
+	  clang -std=c17 -D_GNU_SOURCE -DIOT_VERSION=\"$(VERSION)\" -g -O1 -fsanitize=fuzzer,address,undefined -iquote lib $(PKG_CFLAGS) \
+	    -o build/fuzz/$$n $$f $(FUZZ_LIB) $(PKG_LIBS) -lcsv -lm || exit 1; \
 	  build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 build/fuzz/corpus-$$n tests/fuzz/seeds 2>&1 | tail -3 || exit 1; \
 	done
 
