@@ -124,7 +124,7 @@ static void list_types(const struct iot_sim_fleet *f)
         const struct iot_sim_type *t = &f->t[k];
         iot_out_printf(o, "%s (%s-NNNNNN, %s)\n", t->name, t->prefix, t->schedule ? "24x5" : "24x7");
         for (int j = 0; j < t->nsensors; j++)
-            iot_out_printf(o, "  %-12s %-5s baseline %g, noise %g, limits %g..%g\n", t->s[j].name,
+            iot_out_printf(o, "  %-12s %-5s baseline %g, noise %g, min %g, max %g\n", t->s[j].name,
                            t->s[j].unit, t->s[j].baseline, t->s[j].noise, t->s[j].lo, t->s[j].hi);
         for (int j = 0; j < t->nmodes; j++)
             iot_out_printf(o, "  failure: %s (lead %lld-%lld days)\n", t->m[j].name,

@@ -119,6 +119,11 @@ struct iot_sim *iot_sim_new(const struct iot_sim_config *c, struct iot_sim_fleet
         acc += f->t[k].share / tot;
         s->cum[k] = acc;
         s->inv_gamma[k] = 1.0 / tgamma(1 + 1 / f->t[k].weibull_shape);
+        for (int j = 0; j < f->t[k].nsensors; j++) {
+            double a = f->t[k].s[j].daily_peak * (6.283185307179586 / 24);
+            s->peak_cos[k][j] = cos(a);
+            s->peak_sin[k][j] = sin(a);
+        }
     }
     int64_t start = iot_floordiv(c->start + MS - 1, MS) * MS;
     s->c.start = start;
@@ -172,21 +177,28 @@ const struct iot_sim_dev *iot_sim_device(const struct iot_sim *s, int64_t i) { r
 const struct iot_sim_fleet *iot_sim_fleet_of(const struct iot_sim *s) { return s->f; }
 const struct iot_sim_config *iot_sim_config_of(const struct iot_sim *s) { return &s->c; }
 
+/* Where t falls in the day and week, computed once per sample. */
+struct clock { double run, c, s; };          /* running fraction; cos, sin of the day angle */
+
 /* Running fraction of a 24x5 machine (Mon–Fri running, UTC): approaches 1 after a start and
  * 0 after a stop with the start-up time constant. */
-static double running(const struct iot_sim_type *ty, int64_t t)
+static void clock_at(struct clock *ck, const struct iot_sim_type *ty, int64_t t)
 {
-    if (ty->schedule != IOT_SIM_24X5) return 1;
-    int64_t day = iot_floordiv(t, DAY_NS);
+    int64_t day = t / DAY_NS, r = t % DAY_NS;
+    if (r < 0) { day--; r += DAY_NS; }
+    double tod = (double)r / 1e9;
+    sincos(tod * (6.283185307179586 / 86400), &ck->s, &ck->c);
+    ck->run = 1;
+    if (ty->schedule != IOT_SIM_24X5) return;
     int dow = (int)((day + 4) % 7);                    /* 0 = Sunday; 1970-01-01 was a Thursday */
     if (dow < 0) dow += 7;
-    double tod = (double)(t - day * DAY_NS) / 1e9;
     if (dow >= 1 && dow <= 5) {
         double dt = (dow - 1) * 86400.0 + tod;
-        return dt > 20 * STARTUP_TAU_S ? 1 : 1 - exp(-dt / STARTUP_TAU_S);
+        ck->run = dt > 20 * STARTUP_TAU_S ? 1 : 1 - exp(-dt / STARTUP_TAU_S);
+    } else {
+        double dt = (dow == 6 ? 0 : 86400.0) + tod;
+        ck->run = dt > 20 * STARTUP_TAU_S ? 0 : exp(-dt / STARTUP_TAU_S);
     }
-    double dt = (dow == 6 ? 0 : 86400.0) + tod;
-    return dt > 20 * STARTUP_TAU_S ? 0 : exp(-dt / STARTUP_TAU_S);
 }
 
 static inline double wear_factor(const struct iot_sim_dev *d, const struct iot_sim_mode *m, int k,
@@ -201,36 +213,33 @@ static inline double wear_factor(const struct iot_sim_dev *d, const struct iot_s
     return exp(log(g) * pow(tau, WEAR_P));
 }
 
-/* Noise-free value of sensor k. cosd: cosine of the daily phase for the sensor's peak hour. */
+/* Noise-free value of sensor k. */
 static double physics(const struct iot_sim *s, const struct iot_sim_dev *d, int k, int64_t t,
-                      double run, double tod_h)
+                      const struct clock *ck)
 {
     const struct iot_sim_type *ty = &s->f->t[d->type];
     const struct iot_sim_sensor *se = &ty->s[k];
     double v = se->baseline + d->offset[k];
-    if (se->daily != 0) v += se->daily * cos((tod_h - se->daily_peak) * (6.283185307179586 / 24));
+    if (se->daily != 0)          /* cos(a − peak) = cos a cos peak + sin a sin peak */
+        v += se->daily * (ck->c * s->peak_cos[d->type][k] + ck->s * s->peak_sin[d->type][k]);
     if (se->saw != 0) {
-        double ph = fmod((double)(t - s->c.start) / 1e9 / se->saw_period
-                         + (double)(d - s->dev) * 0.37, 1.0);
-        v += se->saw * (2 * ph - 1);
+        double x = (double)(t - s->c.start) / 1e9 / se->saw_period + (double)(d - s->dev) * 0.37;
+        v += se->saw * (2 * (x - floor(x)) - 1);
     }
     v *= wear_factor(d, &ty->m[d->mode], k, t);
-    if (run < 1) {
+    if (ck->run < 1) {
         double idle = isnan(se->idle) ? se->baseline : se->idle;
-        v = idle + (v - idle) * run;
+        v = idle + (v - idle) * ck->run;
     }
     return v;
-}
-
-static double tod_hours(int64_t t)
-{
-    return (double)(t - iot_floordiv(t, DAY_NS) * DAY_NS) * (1.0 / 3.6e12);
 }
 
 double iot_sim_expected(const struct iot_sim *s, int64_t dev, int k, int64_t t)
 {
     const struct iot_sim_dev *d = &s->dev[dev];
-    return physics(s, d, k, t, running(&s->f->t[d->type], t), tod_hours(t));
+    struct clock ck;
+    clock_at(&ck, &s->f->t[d->type], t);
+    return physics(s, d, k, t, &ck);
 }
 
 static void start_anomaly(struct iot_sim *s, struct iot_sim_dev *d, const struct iot_sim_type *ty,
@@ -278,8 +287,9 @@ static void telemetry(struct iot_sim *s, struct iot_sim_dev *d, int64_t i, struc
 {
     const struct iot_sim_type *ty = &s->f->t[d->type];
     int64_t t = d->t;
-    double run = running(ty, t), tod = tod_hours(t);
-    double nscale = run < 1 ? 0.3 + 0.7 * run : 1;
+    struct clock ck;
+    clock_at(&ck, ty, t);
+    double run = ck.run, nscale = run < 1 ? 0.3 + 0.7 * run : 1;
     r->msg = IOT_SIM_TELEMETRY;
     r->high = false;
     r->anomaly = IOT_SIM_AN_NONE;
@@ -290,7 +300,7 @@ static void telemetry(struct iot_sim *s, struct iot_sim_dev *d, int64_t i, struc
         start_anomaly(s, d, ty, i);
     for (int k = 0; k < ty->nsensors; k++) {
         const struct iot_sim_sensor *se = &ty->s[k];
-        double v = physics(s, d, k, t, run, tod) + se->noise * nscale * fast_normal(&d->rng);
+        double v = physics(s, d, k, t, &ck) + se->noise * nscale * fast_normal(&d->rng);
         r->missing[k] = 0;
         if (d->an_left && d->an_sensor == k) {
             switch (d->an_kind) {
@@ -308,7 +318,7 @@ static void telemetry(struct iot_sim *s, struct iot_sim_dev *d, int64_t i, struc
         if (!r->missing[k]) {
             double rv = (double)r->value[k] / (se->decimals == 0 ? 1 : se->decimals == 1 ? 10
                         : se->decimals == 2 ? 100 : se->decimals == 3 ? 1000 : 10000);
-            if (rv > se->hi || (rv < se->lo && run > 0.5)) r->high = true;
+            if (rv > se->hi || (rv < se->lo && run > 0.95)) r->high = true;
         }
     }
     if (d->an_left) d->an_left--;

@@ -23,6 +23,7 @@ struct iot_sim {
     int64_t n, base_ms, end, emitted;
     double cum[IOT_SIM_MAX_TYPES];    /* cumulative shares, normalised */
     double inv_gamma[IOT_SIM_MAX_TYPES];
+    double peak_cos[IOT_SIM_MAX_TYPES][IOT_SIM_MAX_SENSORS], peak_sin[IOT_SIM_MAX_TYPES][IOT_SIM_MAX_SENSORS];
     struct iot_sim_frag frag[IOT_SIM_MAX_TYPES];
     int ncols;                        /* CSV: sensor columns (union over types) */
     const char *cols[IOT_SIM_MAX_TYPES * IOT_SIM_MAX_SENSORS];
