@@ -290,10 +290,30 @@ static const struct rule *match_rule(void)
     return NULL;
 }
 
+/* auto scores lie in [0,1]: written with 6 decimals by integer arithmetic (shortest
+ * round-trip printing of a double costs more than the whole detector). */
+static void put_unit_score(struct iot_out *o, double s)
+{
+    long v = lround(s * 1e6);
+    if (v <= 0) { iot_out_putc(o, '0'); return; }
+    if (v >= 1000000) { iot_out_putc(o, '1'); return; }
+    char b[9] = "0.";
+    int n = 6;
+    while (v % 10 == 0) { v /= 10; n--; }
+    for (int i = n; i > 0; i--) { b[1 + i] = (char)('0' + v % 10); v /= 10; }
+    iot_out_write(o, b, (size_t)(2 + n));
+}
+
+static void put_score(struct iot_out *o, double s)
+{
+    if (A.p.method == IOT_DET_AUTO) put_unit_score(o, s);
+    else iot_out_json_num(o, s);
+}
+
 static void put_result(struct iot_out *o, int f, const struct iot_det_result *r, bool have, bool named)
 {
     iot_out_puts(o, "{\"score\":");
-    if (have) iot_out_json_num(o, r->score);
+    if (have) put_score(o, r->score);
     else iot_out_puts(o, "null");
     iot_out_puts(o, r->alert ? ",\"isAnomaly\":true,\"method\":\"" : ",\"isAnomaly\":false,\"method\":\"");
     iot_out_puts(o, iot_det_method_name(A.p.method));
@@ -368,7 +388,7 @@ static void detect_record(struct iot_out *o, const char *line, size_t len, const
             iot_out_puts(o, ",\"value\":");
             iot_out_json_num(o, x[f]);
             iot_out_puts(o, ",\"score\":");
-            iot_out_json_num(o, res[f].score);
+            put_score(o, res[f].score);
             alert_tail(o, det_severity(&res[f]));
         }
         if (rule) emit_rule_alert(o, rule);
