@@ -4,6 +4,9 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export PATH="$IOT_BIN:$PATH"
+# leaks are checked with valgrind (see README); ASan stops on errors, not on exit-time leaks
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 pass=0; fail=0
 count() {  # reads TAP on stdin, echoes it, counts ok / not ok

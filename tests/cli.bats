@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# Conventions every tool shares (STYLE.md 3-6): help, version, usage errors, option coverage in
+# the man page and the three completion scripts, output failures.
+load helpers
+
+tools() { for f in "$ROOT_DIR"/cmd/iot-*.c; do basename "$f" .c; done; }
+longopts() { "$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
+
+@test "every tool: --help on stdout, exit 0, lists --help and --version" {
+    for t in $(tools); do
+        run "$t" --help
+        assert_success
+        assert_output --partial "Usage: $t"
+        assert_output --partial "--version"
+    done
+}
+
+@test "every tool: --version names the tool and iotkit" {
+    for t in $(tools); do
+        run "$t" --version
+        assert_success
+        assert_output --regexp "^$t \(iotkit\) [0-9]+\.[0-9]+"
+    done
+}
+
+@test "every tool: an unknown option is one line plus Try, exit 64" {
+    for t in $(tools); do
+        run "$t" --no-such-option
+        assert_failure 64
+        assert_line --index 0 --partial "$t: "
+        assert_line --index 1 "Try '$t --help'."
+        [ "${#lines[@]}" -eq 2 ]
+    done
+}
+
+@test "every tool: a man page that renders and names every long option" {
+    for t in $(tools); do
+        [ -f "$ROOT_DIR/man/$t.1" ] || fail "no man/$t.1"
+        run sh -c "man -l '$ROOT_DIR/man/$t.1' 2>&1 | col -b"
+        assert_success
+        page=$output
+        for o in $(longopts "$t"); do
+            grep -q -- "${o#--}" "$ROOT_DIR/man/$t.1" || fail "$t: $o missing from man/$t.1"
+        done
+        [[ "$page" == *"EXIT STATUS"* ]] || fail "$t: no EXIT STATUS section"
+        [[ "$page" == *"EXAMPLES"* ]] || fail "$t: no EXAMPLES section"
+    done
+}
+
+@test "every tool: bash, zsh and fish completions list every long option" {
+    for t in $(tools); do
+        for c in "completions/$t.bash" "completions/_$t" "completions/$t.fish"; do
+            [ -f "$ROOT_DIR/$c" ] || fail "missing $c"
+            for o in $(longopts "$t"); do
+                grep -q -- "${o#--}" "$ROOT_DIR/$c" || fail "$c lacks $o"
+            done
+        done
+    done
+}
+
+@test "bash completion of iot-sim offers its long options" {
+    source "$ROOT_DIR/completions/iot-sim.bash"
+    COMP_WORDS=(iot-sim --dev); COMP_CWORD=1
+    _iot_sim 2>/dev/null || _iot-sim 2>/dev/null || complete -p iot-sim
+    fn=$(complete -p iot-sim | sed -E 's/.*-F ([^ ]+).*/\1/')
+    COMPREPLY=()
+    "$fn" iot-sim --dev iot-sim
+    [[ " ${COMPREPLY[*]} " == *" --devices "* ]] || fail "got: ${COMPREPLY[*]}"
+}
+
+@test "iot.7 renders and documents the exit codes" {
+    run sh -c "man -l '$ROOT_DIR/man/iot.7' | col -b"
+    assert_success
+    for c in 64 65 66 70 73 74; do [[ "$output" == *"$c"* ]] || fail "exit code $c not in iot.7"; done
+}
+
+@test "output to /dev/full: exit 74 with a message" {
+    run sh -c 'iot-sim --devices 2 --count 10 > /dev/full'
+    assert_failure 74
+    assert_output --partial "write error"
+}
+
+@test "| head -1: silent" {
+    run sh -c 'iot-sim --devices 100 --count 1000000 2>&1 | head -1'
+    assert_success
+    assert_output --partial '"deviceId"'
+    [ "${#lines[@]}" -eq 1 ]
+}
+
+@test "-o FILE.zst writes zstd that reads back" {
+    iot-sim --devices 3 --count 30 -o out.ndjson.zst
+    run zstd -t out.ndjson.zst
+    assert_success
+    [ "$(zstd -dc out.ndjson.zst | wc -l)" -eq 30 ]
+}
+
+@test "make install and uninstall with DESTDIR and PREFIX" {
+    cd "$ROOT_DIR"
+    run make -s install DESTDIR="$TMP/root" PREFIX=/usr
+    assert_success
+    for t in $(tools); do
+        [ -x "$TMP/root/usr/bin/$t" ] || fail "$t not installed"
+        [ -f "$TMP/root/usr/share/man/man1/$t.1" ] || fail "$t.1 not installed"
+        [ -f "$TMP/root/usr/share/bash-completion/completions/$t" ] || fail "$t bash completion not installed"
+    done
+    [ -f "$TMP/root/usr/share/man/man7/iot.7" ]
+    run make -s uninstall DESTDIR="$TMP/root" PREFIX=/usr
+    assert_success
+    [ -z "$(find "$TMP/root" -type f)" ] || fail "left: $(find "$TMP/root" -type f)"
+}
