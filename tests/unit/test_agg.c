@@ -1,0 +1,131 @@
+/* Unit tests for lib/agg.c: parsing, exact moments, percentiles, merge equivalence, JSON. */
+#include <stdlib.h>
+#include "agg.h"
+#include "unit.h"
+
+static struct iot_agg_state *mk(const struct iot_aggset *s)
+{
+    struct iot_agg_state *st = malloc(iot_agg_size(s));
+    iot_agg_init(s, st);
+    return st;
+}
+static void add1(const struct iot_aggset *s, struct iot_agg_state *st, double v, int64_t t)
+{
+    struct iot_agg_in in[4] = { { 1, v, (uint64_t)(v * 1000) } };
+    for (int i = 1; i < s->nfields; i++) in[i] = in[0];
+    iot_agg_add(s, st, in, t);
+}
+static double val(const struct iot_aggset *s, struct iot_agg_state *st, const char *name, int *isnull)
+{
+    for (int i = 0; i < s->nitems; i++)
+        if (strcmp(s->items[i].name, name) == 0) {
+            double v = 0;
+            *isnull = iot_agg_value(s, st, i, &v);
+            return v;
+        }
+    *isnull = 2;
+    return 0;
+}
+
+int main(void)
+{
+    struct iot_aggset s;
+    char err[200];
+    int null;
+
+    CHECK(iot_aggset_parse("count(),avg(x),min(x) as lo,max(x),stdev(x),stdevp(x),var(x),varp(x),sum(x),"
+                           "first(x),last(x),range(x),median(x),p95(x),pd95(x),dcount(x),rate(x),p99.9(x)",
+                           &s, err, sizeof err) == 0, "parse a full spec");
+    CHECK(s.nfields == 1 && s.nitems == 18, "one field, 18 items");
+    CHECK_STR(s.items[2].name, "lo", "as NAME");
+    CHECK_STR(s.items[1].name, "avg_x", "default name");
+    CHECK_STR(s.items[17].name, "p99_9_x", "p99.9 name");
+    CHECK_NEAR(s.items[17].p, 0.999, 1e-12, "p99.9 rank");
+
+    struct iot_aggset bad;
+    CHECK(iot_aggset_parse("avg()", &bad, err, sizeof err) == -1, "avg() needs a field");
+    CHECK(iot_aggset_parse("foo(x)", &bad, err, sizeof err) == -1 && strstr(err, "unknown"), "unknown aggregate");
+    CHECK(iot_aggset_parse("avg(x),avg(x)", &bad, err, sizeof err) == -1, "duplicate names refused");
+    CHECK(iot_aggset_parse("avg(x", &bad, err, sizeof err) == -1, "missing paren");
+    CHECK(iot_aggset_parse("p101(x)", &bad, err, sizeof err) == -1, "percentile above 100 refused");
+
+    /* ASA percentile vector: {0.98, 0.93, 0.78, 0.99, 0.89}, p = 0.95 */
+    double v[] = { 0.78, 0.89, 0.93, 0.98, 0.99 };
+    CHECK_NEAR(iot_pct_cont(v, 5, 0.95), 0.988, 1e-12, "PERCENTILE_CONT(0.95) = 0.988");
+    CHECK(iot_pct_disc(v, 5, 0.95) == 0.99, "PERCENTILE_DISC(0.95) = 0.99");
+    CHECK(iot_pct_disc(v, 5, 0.4) == 0.89, "PERCENTILE_DISC(0.4) = 0.89 (cume_dist 2/5)");
+    CHECK(iot_pct_cont(v, 5, 0) == 0.78 && iot_pct_cont(v, 5, 1) == 0.99, "p0 and p100 are the extremes");
+
+    struct iot_agg_state *a = mk(&s);
+    double xs[] = { 2, 4, 4, 4, 5, 5, 7, 9 };
+    for (int i = 0; i < 8; i++) add1(&s, a, xs[i], 1000000000LL * (i + 1));
+    CHECK(val(&s, a, "count", &null) == 8, "count");
+    CHECK(val(&s, a, "avg_x", &null) == 5, "avg exact");
+    CHECK(val(&s, a, "stdevp_x", &null) == 2, "stdevp of the textbook set = 2");
+    CHECK_NEAR(val(&s, a, "var_x", &null), 32.0 / 7, 1e-15, "sample variance 32/7");
+    CHECK(val(&s, a, "sum_x", &null) == 40, "sum");
+    CHECK(val(&s, a, "range_x", &null) == 7, "range");
+    CHECK(val(&s, a, "median_x", &null) == 4.5, "median interpolated");
+    CHECK(val(&s, a, "dcount_x", &null) == 5, "distinct values");
+    CHECK(val(&s, a, "first_x", &null) == 2 && val(&s, a, "last_x", &null) == 9, "first/last by time");
+    CHECK_NEAR(val(&s, a, "rate_x", &null), 1.0, 1e-15, "rate = (9-2)/7s");
+
+    struct iot_agg_state *one = mk(&s);
+    add1(&s, one, 3, 0);
+    val(&s, one, "stdev_x", &null);
+    CHECK(null == -1, "stdev of one value is null");
+    CHECK(val(&s, one, "stdevp_x", &null) == 0 && null == 0, "stdevp of one value is 0");
+    val(&s, one, "rate_x", &null);
+    CHECK(null == -1, "rate of one point is null");
+    struct iot_agg_state *empty = mk(&s);
+    val(&s, empty, "avg_x", &null);
+    CHECK(null == -1, "avg of nothing is null");
+    CHECK(val(&s, empty, "count", &null) == 0 && null == 0, "count of nothing is 0");
+
+    /* catastrophic cancellation: large offset, tiny spread */
+    struct iot_agg_state *c = mk(&s);
+    for (int i = 0; i < 1000; i++) add1(&s, c, 1e9 + (i % 2 ? 0.5 : -0.5), i);
+    CHECK_NEAR(val(&s, c, "varp_x", &null), 0.25, 1e-9, "variance survives a 1e9 offset");
+
+    /* merge in any order equals one pass, bit for bit */
+    struct iot_agg_state *all = mk(&s), *p1 = mk(&s), *p2 = mk(&s), *p3 = mk(&s);
+    srand(42);
+    for (int i = 0; i < 3000; i++) {
+        double x = 20 + (rand() % 100000) / 3333.0;
+        add1(&s, all, x, i);
+        add1(&s, i % 3 == 0 ? p1 : i % 3 == 1 ? p2 : p3, x, i);
+    }
+    struct iot_agg_state *m = mk(&s);
+    iot_agg_merge(&s, m, p3);
+    iot_agg_merge(&s, m, p1);
+    iot_agg_merge(&s, m, p2);
+    int same = 1;
+    for (int i = 0; i < s.nitems; i++) {
+        double x, y;
+        int nx = iot_agg_value(&s, all, i, &x), ny = iot_agg_value(&s, m, i, &y);
+        if (nx != ny || (!nx && x != y)) { same = 0; printf("# differs: %s %.17g %.17g\n", s.items[i].name, x, y); }
+    }
+    CHECK(same, "merge of 3 interleaved shards in another order == one pass (every aggregate, bitwise)");
+
+    /* JSON round trip */
+    json_t *j = iot_agg_to_json(&s, all);
+    char *txt = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_t *j2 = json_loads(txt, 0, NULL);
+    struct iot_agg_state *r = mk(&s);
+    CHECK(iot_agg_from_json(&s, r, j2) == 0, "state reads back");
+    same = 1;
+    for (int i = 0; i < s.nitems; i++) {
+        double x, y;
+        int nx = iot_agg_value(&s, all, i, &x), ny = iot_agg_value(&s, r, i, &y);
+        if (nx != ny || (!nx && x != y)) same = 0;
+    }
+    CHECK(same, "JSON round trip is exact");
+    json_t *broken = json_pack("{sIs[]}", "rows", (json_int_t)1, "f");
+    CHECK(iot_agg_from_json(&s, r, broken) == -1, "foreign state refused");
+    json_decref(broken); json_decref(j); json_decref(j2); free(txt);
+
+    struct iot_agg_state *sts[] = { a, one, empty, c, all, p1, p2, p3, m, r };
+    for (size_t i = 0; i < sizeof sts / sizeof *sts; i++) { iot_agg_free(&s, sts[i]); free(sts[i]); }
+    iot_aggset_free(&s);
+    return unit_done();
+}
