@@ -1,0 +1,22 @@
+# bash completion for iot-anomaly
+_iot_anomaly() {
+    local cur prev
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+    case $prev in
+        -m|--method) COMPREPLY=($(compgen -W "auto zscore mad ewma spikedip changepoint decompose" -- "$cur")); return;;
+        --mode) COMPREPLY=($(compgen -W "spikes dips spikesanddips" -- "$cur")); return;;
+        --martingale) COMPREPLY=($(compgen -W "power mixture" -- "$cur")); return;;
+        --trend) COMPREPLY=($(compgen -W "avg linefit none" -- "$cur")); return;;
+        --ad-method) COMPREPLY=($(compgen -W "ctukey tukey" -- "$cur")); return;;
+        --time-unit) COMPREPLY=($(compgen -W "s ms us ns auto" -- "$cur")); return;;
+        -o|--output|--dead-letter|-s|--state) COMPREPLY=($(compgen -f -- "$cur")); return;;
+        -f|--field|--threshold|-w|--window|--warmup|--alpha|--confidence|--history|--epsilon|--seasonality|--test-points|--seasonality-threshold|-r|--rule|--max-keys|-k|--key|-t|--time-field|--max-line) return;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--field --method --threshold --window --warmup --alpha --confidence --history --mode --martingale --epsilon --seasonality --trend --test-points --ad-method --seasonality-threshold --rule --alerts --state --max-keys --key --time-field --time-unit --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
+    else
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+}
+complete -F _iot_anomaly iot-anomaly

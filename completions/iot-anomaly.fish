@@ -1,0 +1,33 @@
+# fish completion for iot-anomaly
+complete -c iot-anomaly -s f -l field -r -d "numeric fields to watch"
+complete -c iot-anomaly -s m -l method -x -a "auto zscore mad ewma spikedip changepoint decompose" -d "detector"
+complete -c iot-anomaly -l threshold -x
+complete -c iot-anomaly -l warmup -x
+complete -c iot-anomaly -l alpha -x
+complete -c iot-anomaly -l confidence -x
+complete -c iot-anomaly -l history -x
+complete -c iot-anomaly -l epsilon -x
+complete -c iot-anomaly -l seasonality -x
+complete -c iot-anomaly -l test-points -x
+complete -c iot-anomaly -l seasonality-threshold -x
+complete -c iot-anomaly -l max-keys -x
+complete -c iot-anomaly -l max-line -x
+complete -c iot-anomaly -s w -l window -x -d "zscore/mad window"
+complete -c iot-anomaly -l mode -x -a "spikes dips spikesanddips"
+complete -c iot-anomaly -l martingale -x -a "power mixture"
+complete -c iot-anomaly -l trend -x -a "avg linefit none"
+complete -c iot-anomaly -l ad-method -x -a "ctukey tukey"
+complete -c iot-anomaly -s r -l rule -x -d "NAME: EXPR alert rule"
+complete -c iot-anomaly -s a -l alerts -d "write only alert records"
+complete -c iot-anomaly -s s -l state -r -F -d "state file"
+complete -c iot-anomaly -s k -l key -x
+complete -c iot-anomaly -s t -l time-field -x
+complete -c iot-anomaly -l time-unit -x -a "s ms us ns auto"
+complete -c iot-anomaly -s o -l output -r -F
+complete -c iot-anomaly -s u -l unbuffered
+complete -c iot-anomaly -l dead-letter -r -F
+complete -c iot-anomaly -l stats
+complete -c iot-anomaly -l strict
+complete -c iot-anomaly -s q -l quiet
+complete -c iot-anomaly -s h -l help
+complete -c iot-anomaly -l version
