@@ -29,12 +29,24 @@ struct iot_gbdt *iot_gbdt_alloc(int p, int depth, int n_trees)
     return m;
 }
 
+void iot_gbdt_finish(struct iot_gbdt *m)
+{
+    for (int j = 0; j < m->p; j++)
+        for (int e = m->nedges[j]; e <= NEDGE_MAX; e++)
+            m->edges[(size_t)j * (NEDGE_MAX + 1) + e] = INFINITY;
+    size_t nn = (size_t)m->n_trees * (((size_t)1 << m->depth) - 1);
+    free(m->node);
+    m->node = iot_xmalloc((nn + 1) * sizeof *m->node);
+    for (size_t k = 0; k < nn; k++)
+        m->node[k] = (uint32_t)m->feat[k] << 8 | m->bin[k];
+}
+
 void iot_gbdt_free(struct iot_gbdt *m)
 {
     if (!m)
         return;
     free(m->nedges); free(m->edges); free(m->feat); free(m->bin); free(m->leaf);
-    free(m->gain); free(m->splits); free(m);
+    free(m->gain); free(m->splits); free(m->node); free(m);
 }
 
 static int cmp_float(const void *a, const void *b)
@@ -86,40 +98,48 @@ static void make_edges(const float *X, size_t n, int p, int j, float *tmp, float
     }
 }
 
-static inline uint8_t bin_of(const float *edges, int ne, float v)
+/* Branch-free: edges are padded with +inf to 255 entries, so the search has a fixed shape. */
+static inline uint8_t bin_of(const float *edges, float v)
 {
     if (isnan(v))
         return 0;
-    int lo = 0, hi = ne;            /* first edge >= v */
-    while (lo < hi) {
-        int mid = (lo + hi) >> 1;
-        if (edges[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return (uint8_t)(lo + 1);
+    unsigned base = 0;
+    for (unsigned half = 128; half; half >>= 1)
+        base += (edges[base + half - 1] < v) ? half : 0;
+    return (uint8_t)(base + 1);
 }
 
 void iot_gbdt_bin_row(const struct iot_gbdt *m, const float *x, uint8_t *xb)
 {
     for (int j = 0; j < m->p; j++)
-        xb[j] = bin_of(m->edges + (size_t)j * (NEDGE_MAX + 1), m->nedges[j], x[j]);
+        xb[j] = bin_of(m->edges + (size_t)j * (NEDGE_MAX + 1), x[j]);
 }
+
+/* One level: node = feature << 8 | bin, so a level costs two loads (node, value). */
+#define STEP(k, nd, x) k = 2 * k + 1 + ((x)[nd[k] >> 8] > (nd[k] & 0xff))
 
 double iot_gbdt_raw_bins(const struct iot_gbdt *m, const uint8_t *xb)
 {
     const int D = m->depth;
     const size_t nodes = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
-    const uint16_t *f = m->feat;
-    const uint8_t *b = m->bin;
-    const double *lv = m->leaf;
+    const uint32_t *nd = m->node;
+    const double *lv = m->leaf - nodes;
     double s = m->base;
-    for (int t = 0; t < m->n_trees; t++, f += nodes, b += nodes, lv += leaves) {
+    int t = 0;
+    /* four trees at a time: independent dependency chains keep the core busy */
+    for (; t + 4 <= m->n_trees; t += 4, nd += 4 * nodes, lv += 4 * leaves) {
+        size_t k0 = 0, k1 = 0, k2 = 0, k3 = 0;
+        const uint32_t *n1 = nd + nodes, *n2 = n1 + nodes, *n3 = n2 + nodes;
+        for (int d = 0; d < D; d++) {
+            STEP(k0, nd, xb); STEP(k1, n1, xb); STEP(k2, n2, xb); STEP(k3, n3, xb);
+        }
+        s += (lv[k0] + lv[leaves + k1]) + (lv[2 * leaves + k2] + lv[3 * leaves + k3]);
+    }
+    for (; t < m->n_trees; t++, nd += nodes, lv += leaves) {
         size_t k = 0;
         for (int d = 0; d < D; d++)
-            k = 2 * k + 1 + (xb[f[k]] > b[k]);
-        s += lv[k - nodes];
+            STEP(k, nd, xb);
+        s += lv[k];
     }
     return s;
 }
@@ -340,6 +360,7 @@ struct iot_gbdt *iot_gbdt_train(const float *X, size_t n, int p, const double *y
     for (int j = 0; j < p; j++)
         make_edges(X, n, p, j, tmpf, m->edges + (size_t)j * (NEDGE_MAX + 1), &m->nedges[j]);
     free(tmpf);
+    iot_gbdt_finish(m);
     T.xb = iot_xmalloc(n * (size_t)p);
     for (size_t i = 0; i < n; i++)
         iot_gbdt_bin_row(m, X + i * (size_t)p, T.xb + i * (size_t)p);
@@ -403,5 +424,34 @@ struct iot_gbdt *iot_gbdt_train(const float *X, size_t n, int p, const double *y
     }
     free(F); free(T.g); free(T.h); free(T.idx); free(T.tmp); free(T.cols);
     free(hcur); free(hnext); free(T.xb);
+    iot_gbdt_finish(m);
     return m;
+}
+
+void iot_gbdt_raw_batch(const struct iot_gbdt *m, const uint8_t *xb, size_t rows, double *out)
+{
+    const int D = m->depth, p = m->p;
+    const size_t nodes = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
+    for (size_t r = 0; r < rows; r++)
+        out[r] = m->base;
+    for (int t = 0; t < m->n_trees; t++) {
+        const uint32_t *nd = m->node + (size_t)t * nodes;
+        const double *lv = m->leaf + (size_t)t * leaves - nodes;
+        size_t r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            const uint8_t *x0 = xb + r * p, *x1 = x0 + p, *x2 = x1 + p, *x3 = x2 + p;
+            size_t k0 = 0, k1 = 0, k2 = 0, k3 = 0;
+            for (int d = 0; d < D; d++) {
+                STEP(k0, nd, x0); STEP(k1, nd, x1); STEP(k2, nd, x2); STEP(k3, nd, x3);
+            }
+            out[r] += lv[k0]; out[r + 1] += lv[k1]; out[r + 2] += lv[k2]; out[r + 3] += lv[k3];
+        }
+        for (; r < rows; r++) {
+            const uint8_t *x = xb + r * p;
+            size_t k = 0;
+            for (int d = 0; d < D; d++)
+                STEP(k, nd, x);
+            out[r] += lv[k];
+        }
+    }
 }

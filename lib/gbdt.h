@@ -45,6 +45,7 @@ struct iot_gbdt {
     double *leaf;               /* [n_trees * leaves] leaf values (shrinkage included) */
     double *gain;               /* [p] total split gain per feature (importance) */
     int64_t *splits;            /* [p] number of real splits per feature */
+    uint32_t *node;             /* [n_trees * nodes] feat << 8 | bin, built by iot_gbdt_finish */
 };
 
 /* Trains on X (n rows × p features, row-major floats, NaN = missing) and targets y (for log
@@ -60,10 +61,17 @@ struct iot_gbdt *iot_gbdt_train(const float *X, size_t n, int p, const double *y
  * loading); every array zeroed. */
 struct iot_gbdt *iot_gbdt_alloc(int p, int depth, int n_trees);
 
+/* After filling nedges/edges/feat/bin by hand (model loading): sets the unused edges to +inf
+ * (the branch-free bin search needs them) and builds the packed scoring nodes. */
+void iot_gbdt_finish(struct iot_gbdt *m);
+
 /* Maps one row of features to bins (xb has p bytes). */
 void iot_gbdt_bin_row(const struct iot_gbdt *m, const float *x, uint8_t *xb);
 /* Raw score (sum of leaves + base) of a binned row. */
 double iot_gbdt_raw_bins(const struct iot_gbdt *m, const uint8_t *xb);
+/* Raw scores of rows binned rows (row-major, p bytes each) into out[0..rows-1]; tree by
+ * tree over the batch, which is faster than row by row. */
+void iot_gbdt_raw_batch(const struct iot_gbdt *m, const uint8_t *xb, size_t rows, double *out);
 /* Prediction of a row of features: the value for squared loss, the probability for log loss. */
 double iot_gbdt_predict(const struct iot_gbdt *m, const float *x);
 /* Raw score to output scale (identity, or logistic for log loss). */
