@@ -568,9 +568,11 @@ static void process(struct input *in)
                            iot_fields_path(fields, ikey0));
                 return;
             }
-            iot_stat_add("unknown_asset", 1);
-            if (opt.unknown == U_COUNT)
+            if (opt.unknown == U_COUNT) {
+                iot_stat_add("unknown_asset_dropped", 1);
                 return;
+            }
+            iot_stat_add("unknown_asset_kept", 1);
         } else if (an) {
             if (extra.len)
                 iot_buf_addc(&extra, ',');

@@ -1,0 +1,249 @@
+#!/usr/bin/env bats
+# iot-ingest: golden cases (tests/golden/iot-ingest/<case>/{cmd,input,expected,exit}), the
+# reduction error bounds on iot-sim data, the accounting rule, replay pacing, docs.
+# IOT_BLESS=1 rewrites the expected files from the current output (review the diff!).
+load helpers
+
+GOLDEN="$ROOT_DIR/tests/golden/iot-ingest"
+
+# Runs one golden case in a scratch copy: sh -c "$(cat cmd)" < input; stdout vs expected.
+golden() {
+    local c="$GOLDEN/$1"
+    [ -f "$c/cmd" ] || { echo "no case $1"; return 1; }
+    mkdir -p "$TMP/$1" && cp -r "$c/." "$TMP/$1/" && cd "$TMP/$1"
+    [ -f input ] || : > input
+    run sh -c "$(cat cmd)" < input
+    if [ "${IOT_BLESS:-}" = 1 ]; then
+        printf '%s\n' "$output" > "$c/expected"
+        echo "$status" > "$c/exit"
+    fi
+    local want_exit=0
+    [ -f "$c/exit" ] && want_exit=$(cat "$c/exit")
+    assert_equal "$status" "$want_exit"
+    assert_equal "$output" "$(cat "$c/expected")"
+}
+
+@test "golden: every timestamp form, and bad ones dead-lettered with the reason" { golden time-forms; }
+@test "golden: CSV quotes, embedded newline, BOM, CRLF, ragged rows, empty cells, typed numbers" { golden csv-edge; }
+@test "golden: --csv-columns and --csv-delimiter (no header, ';')" { golden csv-columns; }
+@test "golden: --csv-delimiter tab on a .tsv file" { golden csv-tab; }
+@test "golden: --rename, --set (JSON or string), --drop keep every other byte" { golden rename-set-drop; }
+@test "golden: --schema failures go to the dead-letter stream with the reason" { golden schema; }
+@test "golden: --assets NDJSON joined under asset; unknown devices kept and counted" { golden assets-nested; }
+@test "golden: --assets CSV with --assets-prefix; --unknown-assets count drops and counts" { golden assets-prefix-csv; }
+@test "golden: --unknown-assets dead-letter, fields at top level with an empty prefix" { golden assets-unknown-dead; }
+@test "golden: --dedupe key+time within the horizon; older events cannot be judged" { golden dedupe-horizon; }
+@test "golden: --dedupe=FIELD,... compares values with their JSON type" { golden dedupe-fields; }
+@test "golden: --merge in event time, ties by input order then line, CSV input too" { golden merge-ties; }
+@test "golden: several inputs are concatenated without --merge" { golden concat; }
+@test "golden: --deadband sends the held value when a change passes" { golden deadband-held; }
+@test "golden: --swinging-door PI example 1,2,3,4,5,5 keeps 1,5,5" { golden swinging-door-pi; }
+@test "golden: --max-gap forces a point" { golden max-gap; }
+@test "golden: zstd input, NDJSON and CSV, detected by content" { golden zstd-input; }
+@test "golden: bad lines without --dead-letter: reported, exit 65" { golden bad-lines-exit; }
+@test "golden: --rebase shifts event times, gaps kept" { golden rebase; }
+
+@test "every golden case has a test" {
+    for d in "$GOLDEN"/*/; do
+        n=$(basename "$d")
+        grep -q "golden $n;" "$ROOT_DIR/tests/iot-ingest.bats" || { echo "case $n not run"; false; }
+    done
+}
+
+# Simulated telemetry (iot-sim when it is built, else a generated random walk).
+sim_data() {
+    if command -v iot-sim > /dev/null; then
+        iot-sim --devices "$1" --duration "$2" --seed 7 "${@:3}"
+    else
+        awk -v n="$1" 'BEGIN { srand(7); for (s = 0; s < 3600; s++) for (d = 0; d < n; d++) {
+            x[d] += rand() - 0.5; y[d] += (rand() - 0.5) / 5
+            printf "{\"deviceId\":\"dev-%d\",\"timestamp\":%d,\"temperature\":%.2f,\"vibration\":%.3f}\n",
+                d, 1767225600000 + s * 1000 + d, 20 + x[d], 2 + y[d] } }'
+    fi
+}
+
+# device, time (s), value of FIELD as TSV (records where FIELD is a number)
+tsv() {
+    jq -r --arg f "$1" 'select(.[$f] | type == "number") |
+        [.deviceId, (.timestamp | sub("\\.(?<ms>[0-9]+)Z$"; "Z") | fromdate), (.timestamp | capture("\\.(?<ms>[0-9]+)Z$").ms), .[$f]] | @tsv' "$2" |
+        awk -F'\t' '{ printf "%s\t%s.%s\t%s\n", $1, $2, $3, $4 }'
+}
+
+# Largest |raw - reconstruction| over every input point; mode step (hold) or linear.
+max_error() {
+    awk -F'\t' -v mode="$1" '
+        NR == FNR { k = ++n[$1]; T[$1, k] = $2 + 0; V[$1, k] = $3 + 0; next }
+        { d = $1; t = $2 + 0; v = $3 + 0; j = p[d] + 0; if (j == 0) j = 1
+          while (j < n[d] && T[d, j + 1] <= t) j++
+          p[d] = j; r = V[d, j]
+          if (mode == "linear" && T[d, j] < t && j < n[d])
+              r = V[d, j] + (V[d, j + 1] - V[d, j]) * (t - T[d, j]) / (T[d, j + 1] - T[d, j])
+          e = v - r; if (e < 0) e = -e; if (e > m) m = e }
+        END { printf "%.17g\n", m }' "$2" "$3"
+}
+
+@test "deadband and swinging door: reconstruction error bounds hold exactly on simulated data" {
+    sim_data 20 1h > raw.ndjson
+    iot-ingest --deadband temperature=0.5 < raw.ndjson > db.ndjson
+    iot-ingest --swinging-door vibration=0.2 < raw.ndjson > sd.ndjson
+    iot-ingest --deadband temperature=0.5 --swinging-door vibration=0.2 --max-gap 5m < raw.ndjson > both.ndjson
+    tsv temperature raw.ndjson > raw_t.tsv
+    tsv vibration raw.ndjson > raw_v.tsv
+    [ "$(wc -l < db.ndjson)" -lt "$(wc -l < raw.ndjson)" ]
+    [ "$(wc -l < sd.ndjson)" -lt "$(wc -l < raw.ndjson)" ]
+    tsv temperature db.ndjson > db_t.tsv
+    tsv vibration sd.ndjson > sd_v.tsv
+    tsv temperature both.ndjson > both_t.tsv
+    tsv vibration both.ndjson > both_v.tsv
+    # deadband, step reconstruction: <= dev, no tolerance
+    e=$(max_error step db_t.tsv raw_t.tsv); echo "deadband step $e"
+    awk -v e="$e" 'BEGIN { exit !(e <= 0.5 && e > 0.25) }'
+    e=$(max_error linear db_t.tsv raw_t.tsv); echo "deadband linear $e"
+    awk -v e="$e" 'BEGIN { exit !(e <= 1.0) }'
+    # swinging door, linear interpolation: <= dev (1e-9: the interpolation's own rounding)
+    e=$(max_error linear sd_v.tsv raw_v.tsv); echo "swinging door $e"
+    awk -v e="$e" 'BEGIN { exit !(e <= 0.2 + 1e-9 && e > 0.1) }'
+    # both reducers on one record: each bound still holds
+    e=$(max_error step both_t.tsv raw_t.tsv); awk -v e="$e" 'BEGIN { exit !(e <= 0.5) }'
+    e=$(max_error linear both_v.tsv raw_v.tsv); awk -v e="$e" 'BEGIN { exit !(e <= 0.2 + 1e-9) }'
+}
+
+@test "a looser deviation keeps fewer points" {
+    sim_data 10 30m > raw.ndjson
+    a=$(iot-ingest --swinging-door temperature=0.1 < raw.ndjson | wc -l)
+    b=$(iot-ingest --swinging-door temperature=1 < raw.ndjson | wc -l)
+    [ "$b" -lt "$a" ]
+}
+
+@test "accounting: lines in = records out + dead-lettered + deduped + reduced (from --stats)" {
+    if command -v iot-sim > /dev/null; then
+        iot-sim --devices 20 --duration 20m --seed 3 --faults dup=0.01,malformed=0.005 > raw.ndjson
+    else
+        sim_data 20 20m > raw.ndjson
+        sed -n '1~50p' raw.ndjson >> raw.ndjson; echo '{"deviceId":' >> raw.ndjson
+    fi
+    run iot-ingest --stats --dead-letter dl.ndjson --dedupe --deadband temperature=0.3 \
+        --swinging-door vibration=0.1 -o out.ndjson raw.ndjson
+    assert_success
+    s=$(printf '%s\n' "$output" | tail -n 1)
+    echo "$s"
+    in=$(jq .lines_in <<< "$s"); out=$(jq .records_out <<< "$s"); rej=$(jq .rejected <<< "$s")
+    dd=$(jq '.deduped // 0' <<< "$s"); red=$(jq '.reduced // 0' <<< "$s")
+    [ "$in" -eq "$(wc -l < raw.ndjson)" ]
+    [ "$out" -eq "$(wc -l < out.ndjson)" ]
+    [ "$rej" -eq "$(wc -l < dl.ndjson)" ]
+    [ "$dd" -gt 0 ] && [ "$red" -gt 0 ] && [ "$rej" -gt 0 ]
+    [ "$in" -eq $((out + rej + dd + red)) ]
+    [ "$(jq .bytes_in <<< "$s")" -eq "$(wc -c < raw.ndjson)" ]
+    [ "$(jq .bytes_out <<< "$s")" -eq "$(wc -c < out.ndjson)" ]
+}
+
+@test "replay: output is spread over the events' gaps at --speed (generous bounds)" {
+    for i in 0 1 2 3 4; do
+        printf '{"deviceId":"a","timestamp":%d}\n' $((1767225600 + i * 10))
+    done > in.ndjson
+    # 40 s of event time at 100x = 0.4 s of wall time
+    start=$(date +%s%N)
+    iot-ingest --replay --speed 100 in.ndjson > out.ndjson
+    end=$(date +%s%N)
+    ms=$(( (end - start) / 1000000 ))
+    echo "took ${ms} ms"
+    [ "$(wc -l < out.ndjson)" -eq 5 ]
+    [ "$ms" -ge 350 ] && [ "$ms" -lt 5000 ]
+    # without --replay it does not wait
+    start=$(date +%s%N); iot-ingest in.ndjson > /dev/null; end=$(date +%s%N)
+    [ $(( (end - start) / 1000000 )) -lt 350 ]
+}
+
+@test "replay: each record is delivered when due, not at the end (-u into a pipe)" {
+    printf '{"deviceId":"a","timestamp":0}\n{"deviceId":"a","timestamp":1}\n' > in.ndjson
+    iot-ingest --time-unit s --replay --speed 2 -u in.ndjson | while IFS= read -r l; do
+        date +%s%N; done > arrivals
+    a=$(sed -n 1p arrivals); b=$(sed -n 2p arrivals)
+    gap=$(( (b - a) / 1000000 ))
+    echo "gap ${gap} ms"
+    [ "$gap" -ge 300 ] && [ "$gap" -lt 3000 ]
+}
+
+@test "--rebase now makes the first event about now" {
+    printf '{"deviceId":"a","timestamp":"2020-01-01T00:00:00Z"}\n' | iot-ingest --rebase now > out
+    t=$(jq -r '.timestamp | sub("\\.[0-9]+Z$"; "Z") | fromdate' out)
+    now=$(date +%s)
+    [ $((now - t)) -ge 0 ] && [ $((now - t)) -lt 60 ]
+}
+
+@test "--ingest-time adds the arrival time, replacing a field of that name" {
+    printf '{"deviceId":"a","timestamp":0,"arrived":1}\n' | iot-ingest --ingest-time arrived > out
+    run jq -r '[(.arrived | test("^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:]{8}\\.[0-9]{3}Z$")), (keys | length)] | @tsv' out
+    assert_output "$(printf 'true\t3')"
+}
+
+@test "--strict stops at the first bad line with 65" {
+    run iot-ingest --strict <<< $'{"deviceId":"a","timestamp":0}\nbad\n{"deviceId":"a","timestamp":1}'
+    assert_equal "$status" 65
+    assert_output --partial "<stdin>:2:"
+}
+
+@test "usage errors exit 64; a missing file 66; /dev/full 74" {
+    run iot-ingest --deadband temperature; assert_equal "$status" 64
+    run iot-ingest --deadband temperature=-1; assert_equal "$status" 64
+    run iot-ingest --format xml; assert_equal "$status" 64
+    run iot-ingest --unknown-assets maybe; assert_equal "$status" 64
+    run iot-ingest --max-gap 5m; assert_equal "$status" 64
+    run iot-ingest no-such-file.ndjson; assert_equal "$status" 66
+    echo '{"type":"object","additionalProperties":false}' > s.json
+    run iot-ingest --schema s.json < /dev/null; assert_equal "$status" 64
+    assert_output --partial 'unsupported keyword "additionalProperties"'
+    run sh -c 'printf "{\"deviceId\":\"a\",\"timestamp\":0}\n" | iot-ingest > /dev/full'
+    assert_equal "$status" 74
+}
+
+@test "| head ends it quietly" {
+    sim_data 5 10m > raw.ndjson
+    run sh -c 'iot-ingest raw.ndjson | head -n 1 > /dev/null'
+    assert_success
+    assert_output ""
+}
+
+@test "memory stays bounded: 100x the input does not need more memory" {
+    sim_data 50 2m > small.ndjson
+    for i in $(seq 100); do cat small.ndjson; done > big.ndjson
+    m1=$( { /usr/bin/time -f %M iot-ingest --dedupe small.ndjson > /dev/null; } 2>&1 )
+    m2=$( { /usr/bin/time -f %M iot-ingest --dedupe big.ndjson > /dev/null; } 2>&1 )
+    echo "$m1 KB vs $m2 KB"
+    [ "$m2" -lt $((m1 * 2 + 4096)) ]
+}
+
+@test "every long option in --help is in the man page and the three completions" {
+    run iot-ingest --help
+    assert_success
+    opts=$(printf '%s\n' "$output" | grep -o -- '--[a-z][a-z-]*' | sort -u)
+    [ -n "$opts" ]
+    for o in $opts; do
+        for f in man/iot-ingest.1 completions/iot-ingest.bash completions/_iot-ingest completions/iot-ingest.fish; do
+            case $f in
+                *.1) grep -q -- "Fl ${o#-}" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
+                *.fish) grep -q -- "-l ${o#--}" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
+                *) grep -q -- "$o" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
+            esac
+        done
+    done
+}
+
+@test "the man page renders" {
+    run sh -c "man -l '$ROOT_DIR/man/iot-ingest.1' 2>&1 | cat"
+    assert_success
+    assert_output --partial "STREAMING AND MEMORY"
+    assert_output --partial "EXIT STATUS"
+    refute_output --partial "warning"
+}
+
+@test "examples/replay.sh replays a day of simulated history at 3600x into a live pipeline" {
+    command -v iot-sim > /dev/null || skip "iot-sim is not built"
+    run sh "$ROOT_DIR/examples/replay.sh" 5
+    assert_success
+    # the consumer saw records of the whole day, in event-time order, within the run
+    assert_output --regexp 'records: [0-9]+'
+    assert_output --partial "ordered: yes"
+    assert_output --partial "span_hours: 23"
+}
