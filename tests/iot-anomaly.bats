@@ -1,0 +1,203 @@
+#!/usr/bin/env bats
+load helpers
+
+# n lines of a steady noisy series for device $1 (deterministic, no RNG needed)
+series() {
+    mawk -v d="$1" -v n="$2" -v base="${3:-20}" 'BEGIN { s = 1
+        for (i = 0; i < n; i++) { s = (s * 16807) % 2147483647
+            printf "{\"deviceId\":\"%s\",\"timestamp\":%d,\"temperature\":%.3f,\"vibration\":%.3f}\n", d, 1700000000 + i, base + (s / 2147483647 - 0.5), 1 + (s % 1000) / 5000 } }'
+}
+
+@test "annotates each record, keeps the line, replaces an existing anomaly member" {
+    printf '{"deviceId":"a", "temperature":20.50,"anomaly":7,"x":[1, 2]}\n' > in
+    run iot-anomaly -f temperature in
+    assert_success
+    assert_output '{"deviceId":"a", "temperature":20.50,"x":[1, 2],"anomaly":{"score":0,"isAnomaly":false,"method":"auto","field":"temperature"}}'
+}
+
+@test "one record out per record in, in input order" {
+    { series a 500; series b 500; } > in
+    run sh -c 'iot-anomaly -f temperature in | wc -l'
+    assert_output 1000
+    iot-anomaly -f temperature in | mawk -F'"deviceId":"' '{ print substr($2,1,1) }' | uniq -c > counts
+    run cat counts
+    assert_line --index 0 --regexp '500 a'
+}
+
+@test "auto: a spike is flagged, quiet noise is not" {
+    { series a 600; printf '{"deviceId":"a","temperature":35}\n'; } > in
+    run sh -c 'iot-anomaly -f temperature in | grep -c "\"isAnomaly\":true"'
+    assert_output 1
+    run sh -c 'iot-anomaly -f temperature in | tail -1'
+    assert_output --partial '"score":1,"isAnomaly":true'
+}
+
+@test "several fields: one object per field" {
+    series a 3 > in
+    run sh -c 'iot-anomaly -f temperature,vibration in | head -1'
+    assert_output --partial '"anomaly":{"temperature":{"score":0,"isAnomaly":false,"method":"auto"},"vibration":{'
+}
+
+@test "missing, null and NaN values are skipped and counted, state untouched" {
+    printf '{"deviceId":"a","temperature":null}\n{"deviceId":"a"}\n{"deviceId":"a","temperature":"NaN"}\n' > in
+    run iot-anomaly -f temperature --stats in
+    assert_success
+    assert_output --partial '"score":null'
+    assert_output --partial '"skipped":3'
+}
+
+@test "bad values and bad JSON are rejected with exit 65 or to the dead-letter file" {
+    printf '{"deviceId":"a","temperature":"hot"}\n{"deviceId":"a","temperature":1}\n{oops\n{"temperature":2}\n' > in
+    run iot-anomaly -f temperature in
+    assert_failure 65
+    assert_output --partial 'in:1: temperature: expected a number'
+    assert_output --partial 'in:4'
+    run iot-anomaly -f temperature --dead-letter dl in
+    assert_success
+    run wc -l < dl
+    assert_output 3
+}
+
+@test "methods: zscore, mad, ewma, spikedip, changepoint flag a spike" {
+    { series a 300; printf '{"deviceId":"a","temperature":40}\n'; } > in
+    for m in zscore mad ewma spikedip; do
+        run sh -c "iot-anomaly -m $m -f temperature in | tail -1"
+        assert_output --partial '"isAnomaly":true'
+        assert_output --partial "\"method\":\"$m\""
+    done
+    run sh -c "iot-anomaly -m spikedip --mode dips -f temperature in | tail -1"
+    assert_output --partial '"isAnomaly":false'
+    mawk 'BEGIN { for (i = 0; i < 300; i++) printf "{\"deviceId\":\"a\",\"temperature\":%g}\n", (i < 200 ? i % 3 : 3 ^ (i - 200)) }' > ramp
+    run sh -c "iot-anomaly -m changepoint --history 20 --martingale power --epsilon 0.1 --confidence 95 -f temperature --alerts ramp"
+    assert_output --partial '"alertType":"changepoint"'
+    run sh -c "iot-anomaly -m changepoint --martingale mixture -f temperature ramp | wc -l"
+    assert_output 300
+}
+
+@test "parameters change the detectors: threshold, window, warmup, alpha, history, confidence" {
+    { series a 60; printf '{"deviceId":"a","temperature":21}\n'; } > in
+    run sh -c 'iot-anomaly -m zscore --window 20 --warmup 10 --threshold 2 -f temperature in | tail -1'
+    assert_output --partial '"isAnomaly":true'
+    run sh -c 'iot-anomaly -m zscore --window 20 --warmup 10 --threshold 9 -f temperature in | tail -1'
+    assert_output --partial '"isAnomaly":false'
+    run sh -c 'iot-anomaly -m zscore --warmup 100 -f temperature in | tail -1'
+    assert_output --partial '"isAnomaly":false'
+    run sh -c 'iot-anomaly -m ewma --alpha 0.5 --warmup 5 -f temperature in | tail -1'
+    assert_output --partial '"method":"ewma"'
+    run sh -c 'iot-anomaly -m spikedip --history 100 -f temperature in | tail -1'
+    assert_output --partial '"isAnomaly":false'
+    run sh -c 'iot-anomaly -m spikedip --history 30 --confidence 99 -f temperature in | tail -1'
+    assert_output --partial '"isAnomaly":true'
+}
+
+@test "--alerts writes alert records only" {
+    { series dev1 600; printf '{"deviceId":"dev1","timestamp":"2026-01-01T00:00:00Z","temperature":35}\n'; } > in
+    run iot-anomaly -f temperature --alerts in
+    assert_success
+    assert_output '{"deviceId":"dev1","alertType":"spike","field":"temperature","value":35,"score":1,"timestamp":"2026-01-01T00:00:00Z","severity":"critical"}'
+}
+
+@test "rules: first match wins, annotate and alerts" {
+    printf '{"deviceId":"m1","avg_vibration":60,"stdev_vibration":12}\n{"deviceId":"m1","avg_vibration":40,"stdev_vibration":1}\n{"deviceId":"m1","avg_vibration":1,"stdev_vibration":1}\n' > w
+    run iot-anomaly --alerts --rule 'CRITICAL: avg_vibration > 50 && stdev_vibration > 10' --rule 'WARNING: avg_vibration > 30' w
+    assert_success
+    assert_line --index 0 --partial '"alertType":"CRITICAL","field":null,"value":null,"score":null,"timestamp":null,"severity":"critical"'
+    assert_line --index 1 --partial '"alertType":"WARNING"'
+    assert_equal "${#lines[@]}" 2
+    run iot-anomaly --rule 'HIGH_TEMPERATURE: avg_vibration > 30' w
+    assert_line --index 0 --partial '"anomaly":{"isAnomaly":true,"rule":"HIGH_TEMPERATURE"}'
+    assert_line --index 2 --partial '"anomaly":{"isAnomaly":false,"rule":null}'
+    run iot-anomaly --rule 'NO COLON' w
+    assert_failure 64
+    run iot-anomaly --rule 'X: avg_vibration >' w
+    assert_failure 64
+}
+
+@test "--state: K-part runs equal one run; other options refused" {
+    { series a 700; series b 700 30; printf '{"deviceId":"a","temperature":40}\n'; } > in
+    for m in auto zscore mad ewma spikedip changepoint; do
+        iot-anomaly -m $m -f temperature,vibration in > one
+        rm -f st
+        head -n 400 in | iot-anomaly -m $m -f temperature,vibration -s st > parts
+        sed -n '401,1000p' in | iot-anomaly -m $m -f temperature,vibration -s st >> parts
+        sed -n '1001,$p' in | iot-anomaly -m $m -f temperature,vibration -s st >> parts
+        run cmp one parts
+        assert_success
+    done
+    run iot-anomaly -m zscore -f temperature -s st < /dev/null
+    assert_failure 65
+    assert_output --partial 'other options'
+}
+
+@test "-k groups by other fields; a record without key is rejected" {
+    printf '{"site":"s1","temperature":1}\n{"temperature":2}\n' > in
+    run iot-anomaly -k site -f temperature in
+    assert_failure 65
+    assert_output --partial 'missing key'
+    run iot-anomaly -k site -f temperature --max-keys 1 --dead-letter dl in
+    assert_success
+}
+
+@test "--max-keys bounds the number of series" {
+    printf '{"deviceId":"a","temperature":1}\n{"deviceId":"b","temperature":2}\n' > in
+    run iot-anomaly -f temperature --max-keys 1 in
+    assert_failure 65
+    assert_output --partial 'max-keys'
+}
+
+@test "decompose on series arrays: planted outlier flagged" {
+    mawk 'BEGIN { printf "{\"deviceId\":\"a\",\"avg_temperature\":["; for (i = 0; i < 96; i++) printf "%s%.3f", (i ? "," : ""), 20 + 5 * sin(2 * 3.14159265 * i / 24) + (i == 50 ? 9 : 0) + ((i * 7919) % 13 - 6) / 60; print "]}" }' > s
+    run iot-anomaly -m decompose -f avg_temperature s
+    assert_success
+    assert_output --partial '"method":"decompose","field":"avg_temperature","period":24,"flags":['
+    run sh -c 'iot-anomaly -m decompose -f avg_temperature --alerts s'
+    assert_line --index 0 --partial '"alertType":"spike","field":"avg_temperature","index":50'
+    run sh -c 'iot-anomaly -m decompose --seasonality 0 --trend linefit --test-points 4 --ad-method tukey --seasonality-threshold 0.9 --threshold 2.5 -f avg_temperature s'
+    assert_output --partial '"period":0'
+    printf '{"deviceId":"a","avg_temperature":[1,"x"]}\n' > bad
+    run iot-anomaly -m decompose -f avg_temperature bad
+    assert_failure 65
+    run iot-anomaly -m decompose -s st -f avg_temperature bad
+    assert_failure 64
+}
+
+@test "usage errors exit 64" {
+    run iot-anomaly
+    assert_failure 64
+    run iot-anomaly -f t -m nosuch
+    assert_failure 64
+    run iot-anomaly -f t --confidence 101
+    assert_failure 64
+    run iot-anomaly -f t --mode up
+    assert_failure 64
+    run iot-anomaly -f t --alpha 0
+    assert_failure 64
+    run iot-anomaly -f t --trend cubic
+    assert_failure 64
+}
+
+@test "time field and key copied into alerts; -t renames the time field" {
+    { series a 600; printf '{"deviceId":"a","ts":5,"temperature":35}\n'; } > in
+    run iot-anomaly -f temperature -t ts --alerts in
+    assert_output --partial '"timestamp":5,'
+}
+
+@test "-o, -u and /dev/full" {
+    series a 5 > in
+    iot-anomaly -f temperature -u -o out in
+    run wc -l < out
+    assert_output 5
+    run iot-anomaly -f temperature in -o /dev/full
+    assert_failure 74
+}
+
+@test "every long option is in the man page and the three completion files" {
+    iot-anomaly --help | grep -E '^ +(-[a-zA-Z], )?--' | grep -o -- '--[a-z][a-z-]*' | sort -u > opts
+    [ -s opts ]
+    while read -r o; do
+        grep -q -- "${o#--}" "$ROOT_DIR/completions/iot-anomaly.bash" || { echo "bash: $o"; return 1; }
+        grep -q -- "${o#--}" "$ROOT_DIR/completions/_iot-anomaly" || { echo "zsh: $o"; return 1; }
+        grep -q -- "-l ${o#--}" "$ROOT_DIR/completions/iot-anomaly.fish" || { echo "fish: $o"; return 1; }
+        grep -q -- "Fl -${o#--}" "$ROOT_DIR/man/iot-anomaly.1" || grep -q -- "Fl -${o#--} " "$ROOT_DIR/man/iot-anomaly.1" || { echo "man: $o"; return 1; }
+    done < opts
+}
