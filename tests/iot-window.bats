@@ -1,0 +1,264 @@
+#!/usr/bin/env bats
+# iot-window: golden cases against the reference vectors (tests/golden/iot-window/<case>/{cmd,
+# input,expected,exit}; expected = stdout then stderr; IOT_BLESS=1 rewrites them — review the
+# diff), state, partial/merge, idle, an independent computation, and bad input.
+load helpers
+
+GOLDEN="$ROOT_DIR/tests/golden/iot-window"
+AGGS='count(),avg(temperature),min(temperature),max(temperature),stdev(vibration),p90(vibration),dcount(priority),first(pressure),last(pressure),rate(pressure)'
+
+golden() {
+    local c="$GOLDEN/$1"
+    [ -f "$c/cmd" ] || { echo "no case $1"; return 1; }
+    mkdir -p "$TMP/$1" && cp -r "$c/." "$TMP/$1/" && cd "$TMP/$1"
+    local st=0
+    sh -c "$(cat cmd)" < input > out 2> err || st=$?
+    if [ "${IOT_BLESS:-}" = 1 ]; then
+        cat out err > "$c/expected"
+        echo "$st" > "$c/exit"
+    fi
+    assert_equal "$st" "$(cat "$c/exit")"
+    diff -u "$c/expected" <(cat out err)
+}
+
+# A fleet with late deliveries (iot-sim), deterministic.
+fleet() { iot-sim --devices "${2:-20}" --count "$1" --seed 7 --faults late=0.05:20s > fleet.ndjson; }
+
+@test "golden: tumbling, ASA (start, end]: an event on 12:05 is in the window ending 12:05" { golden tumbling-boundary; }
+@test "golden: --label start gives Kusto bin() [start, end) on the same input" { golden tumbling-kusto-label; }
+@test "golden: --offset -1ms moves hour windows to [12:00, 13:00) at ms resolution" { golden tumbling-offset; }
+@test "golden: TumblingWindow(second,10) rows at :10 :20 :30" { golden tumbling-doc-10s; }
+@test "golden: hopping 10s/5s, one row per hop boundary with events" { golden hopping-10s-5s; }
+@test "golden: sliding reference vector with HAVING count >= 3 -> 10:15:15 (4), 10:15:20 (3)" { golden sliding-having; }
+@test "golden: sliding emits as events enter and leave" { golden sliding-all; }
+@test "golden: session reference vector :01 :04 timeout 5s -> row at :09 count 2" { golden session-doc; }
+@test "golden: session cut at a max-duration checkpoint continues from it" { golden session-max; }
+@test "golden: count windows per key, last partial group at end of input" { golden count-3; }
+@test "golden: late event adjusted to the watermark (test vector A row 5: 00:06 -> 00:07)" { golden late-adjust; }
+@test "golden: late event dropped" { golden late-drop; }
+@test "golden: late event to the dead-letter file" { golden late-dead-letter; }
+@test "golden: late event without --dead-letter is reported, exit 65" { golden late-reject; }
+@test "golden: make-series reference vector (fill zero) -> [4,3,5,0,10.5,4,3,8,6.5]" { golden series-doc; }
+@test "golden: make-series default fill null, counts 0 in empty bins" { golden series-fill-null; }
+@test "golden: make-series fill linear (series_fill_linear vector)" { golden series-fill-linear; }
+@test "golden: make-series fill prev" { golden series-fill-prev; }
+@test "golden: rolling 10s keeps the original bytes and replaces clashing members" { golden rolling-time; }
+@test "golden: rolling over the last 2 records" { golden rolling-count; }
+@test "golden: absent and present events for a silent key" { golden absent; }
+@test "golden: percentile vector p95 = 0.988 (cont), 0.99 (disc)" { golden percentiles; }
+@test "golden: every aggregate; nulls and missing fields are not zero" { golden all-aggregates; }
+@test "golden: several key fields, null and typed keys kept apart" { golden multi-key; }
+@test "golden: bad values, times and JSON rejected with file:line, exit 65" { golden bad-values; }
+@test "golden: --bad-value skip counts skipped fields; bad lines dead-lettered" { golden bad-values-skip; }
+@test "golden: epoch milliseconds" { golden epoch-times; }
+
+@test "results agree with an independent computation (tests/ref/window_check.py), adjust and drop" {
+    command -v python3 || skip "python3 not installed"
+    iot-sim --devices 30 --count 30000 --seed 3 --faults late=0.05:40s > r.ndjson
+    for p in adjust drop; do
+        iot-window --tumbling 1m --lateness 10s --late $p --stats \
+            -a 'count(),avg(temperature),min(temperature),max(temperature),stdev(temperature),stdevp(temperature)' \
+            r.ndjson > r.out 2> stats
+        grep -q '"late_' stats
+        run python3 "$ROOT_DIR/tests/ref/window_check.py" 60 10 $p temperature r.ndjson r.out
+        assert_success
+        assert_output --partial " 0 differences"
+    done
+}
+
+@test "output is byte-identical on replay and sorted by window end, then key" {
+    fleet 5000
+    iot-window --hopping 2m/30s -a "$AGGS" fleet.ndjson > a
+    iot-window --hopping 2m/30s -a "$AGGS" < fleet.ndjson > b
+    cmp a b
+    [ -s a ]
+    jq -r '[.windowEnd, .deviceId] | @tsv' a > keys
+    sort -c keys
+}
+
+@test "--state: K parts with one state file give the output of one run, for every window kind" {
+    fleet 6000
+    split -n l/4 fleet.ndjson part.
+    for kind in "--tumbling 1m" "--hopping 2m/30s" "--sliding 20s" "--session 2s:1m" "--count 7"; do
+        rm -f one.state k.state
+        iot-window $kind --lateness 10s -a "$AGGS" --state one.state fleet.ndjson > one.out
+        for p in part.*; do iot-window $kind --lateness 10s -a "$AGGS" --state k.state "$p"; done > k.out
+        [ -s one.out ]
+        cmp one.out k.out || { echo "differs for $kind"; false; }
+        cmp one.state k.state
+    done
+}
+
+@test "--state: a run emits only closed windows; the final run without --state flushes the rest" {
+    fleet 2000
+    head -n 1000 fleet.ndjson > a; tail -n +1001 fleet.ndjson > b
+    iot-window --tumbling 1m -a 'count()' --state s.json a > out1
+    iot-window --tumbling 1m -a 'count()' --state s.json b > out2
+    iot-window --tumbling 1m -a 'count()' fleet.ndjson > all
+    n_all=$(wc -l < all); n_state=$(cat out1 out2 | wc -l)
+    [ "$n_state" -lt "$n_all" ]
+    cat out1 out2 | cmp - <(head -n "$n_state" all)
+}
+
+@test "--state: a corrupt, foreign or mismatched state file is refused, never reset" {
+    echo 'not json' > bad.json
+    run iot-window --tumbling 1m --state bad.json /dev/null
+    assert_failure 65
+    assert_output --partial "bad.json"
+    echo '{"iotkit_state":"iot-anomaly","version":1,"body":{}}' > other.json
+    run iot-window --tumbling 1m --state other.json /dev/null
+    assert_failure 65
+    echo '{"deviceId":"a","timestamp":"2026-01-01T00:00:00Z"}' > in.ndjson
+    iot-window --tumbling 1m --state s.json in.ndjson
+    cp s.json keep.json
+    run iot-window --tumbling 5m --state s.json in.ndjson
+    assert_failure 65
+    assert_output --partial "other window options"
+    cmp s.json keep.json
+    sed 's/"rows":1/"rows":"x"/' keep.json > damaged.json
+    run iot-window --tumbling 1m --state damaged.json in.ndjson
+    assert_failure 65
+}
+
+@test "--state: SIGKILL during a run leaves the previous state usable" {
+    fleet 3000
+    head -n 1000 fleet.ndjson > a; tail -n +1001 fleet.ndjson > b
+    iot-window --tumbling 1m -a "$AGGS" --state s.json a > out1
+    cp s.json before.json
+    mkfifo slow
+    ( head -n 500 b; sleep 30 ) > slow &
+    writer=$!
+    iot-window --tumbling 1m -a "$AGGS" --state s.json slow > /dev/null &
+    pid=$!
+    sleep 1
+    kill -9 $pid
+    wait $pid || true
+    kill $writer 2>/dev/null || true
+    cmp s.json before.json
+    iot-window --tumbling 1m -a "$AGGS" --state s.json b > out2
+    rm -f s2.json
+    iot-window --tumbling 1m -a "$AGGS" --state s2.json fleet.ndjson > one
+    cat out1 out2 | cmp - one
+}
+
+@test "--emit partial + --merge over arbitrary line shards equals one process" {
+    fleet 6000
+    split -n l/3 fleet.ndjson part.
+    for p in part.*; do iot-window --tumbling 1m --lateness 1h -a "$AGGS" --emit partial "$p" > "$p.partial"; done
+    cat part.*.partial | iot-window --merge -a "$AGGS" > merged
+    iot-window --tumbling 1m --lateness 1h -a "$AGGS" fleet.ndjson > single
+    [ -s single ]
+    cmp merged single
+}
+
+@test "shards by key under GNU parallel, merged, equal one process (examples/window-shards.sh)" {
+    command -v parallel || skip "GNU parallel not installed"
+    fleet 8000 50
+    run sh "$ROOT_DIR/examples/window-shards.sh" fleet.ndjson 4
+    assert_success
+    assert_output --partial "identical"
+}
+
+@test "--merge refuses partials of other aggregates and damaged partials" {
+    fleet 500
+    iot-window --tumbling 1m -a 'count()' --emit partial fleet.ndjson > p
+    run iot-window --merge -a 'count(),avg(temperature)' p
+    assert_failure 65
+    assert_output --partial "_aggregates differs"
+    head -n 1 p | sed 's/"rows":[0-9]*/"rows":"x"/' > q
+    run iot-window --merge -a 'count()' q
+    assert_failure 65
+    assert_output --partial "not a partial"
+}
+
+@test "--idle closes windows by wall clock while the input is quiet (slow writer)" {
+    mkfifo in
+    ( echo '{"deviceId":"a","timestamp":"2026-01-01T00:00:01Z"}'; sleep 4;
+      echo '{"deviceId":"a","timestamp":"2026-01-01T00:00:02Z"}' ) > in &
+    iot-window --tumbling 1s --lateness 0 --idle 300ms -u in > out &
+    pid=$!
+    sleep 2.5
+    # the window (00:00:00, 00:00:01] must be out before the second record arrives
+    grep -q '"windowEnd":"2026-01-01T00:00:01.000Z"' out
+    wait $pid
+    [ "$(wc -l < out)" -eq 2 ]
+}
+
+@test "--absent reports silent keys and their return" {
+    printf '%s\n' '{"deviceId":"a","timestamp":"2026-01-01T00:00:00Z"}' \
+        '{"deviceId":"b","timestamp":"2026-01-01T00:10:00Z"}' \
+        '{"deviceId":"a","timestamp":"2026-01-01T00:11:00Z"}' > in
+    run iot-window --tumbling 1h --absent 5m --stats in
+    assert_success
+    assert_line --index 0 '{"deviceId":"a","event":"absent","lastSeen":"2026-01-01T00:00:00.000Z","timestamp":"2026-01-01T00:05:00.000Z"}'
+    assert_output --partial '"event":"present"'
+    assert_output --partial '"absent":1'
+}
+
+@test "--max-keys stops with a clear error" {
+    fleet 100 20
+    run iot-window --tumbling 1m --max-keys 5 fleet.ndjson
+    assert_failure 65
+    assert_output --partial "more than 5 keys"
+}
+
+@test "usage errors exit 64" {
+    run iot-window /dev/null
+    assert_failure 64
+    run iot-window --tumbling 1m --sliding 1s /dev/null
+    assert_failure 64
+    run iot-window --tumbling 1m -a 'avg()' /dev/null
+    assert_failure 64
+    assert_output --partial "needs a field"
+    run iot-window --tumbling soon /dev/null
+    assert_failure 64
+    run iot-window --hopping 1m/5m /dev/null
+    assert_failure 64
+    run iot-window --session 5s --emit partial /dev/null
+    assert_failure 64
+    run iot-window --late never --tumbling 1m /dev/null
+    assert_failure 64
+    run iot-window --tumbling 1m --having 'count >' /dev/null
+    assert_failure 64
+}
+
+@test "a write error exits 74; | head is silent" {
+    fleet 3000
+    run sh -c 'iot-window --tumbling 1s fleet.ndjson > /dev/full'
+    assert_failure 74
+    run sh -c 'iot-window --tumbling 1s fleet.ndjson | head -n 1'
+    assert_success
+    [ "${#lines[@]}" -eq 1 ]
+}
+
+@test "empty input gives no rows and exit 0; missing file exits 66" {
+    run iot-window --tumbling 1m /dev/null
+    assert_success
+    assert_output ""
+    run iot-window --tumbling 1m nosuch.ndjson
+    assert_failure 66
+}
+
+@test "every long option in --help is in the man page and the three completions" {
+    run iot-window --help
+    assert_success
+    opts=$(printf '%s\n' "$output" | grep -o -- '--[a-z][a-z-]*' | sort -u)
+    [ -n "$opts" ]
+    for o in $opts; do
+        for f in man/iot-window.1 completions/iot-window.bash completions/_iot-window completions/iot-window.fish; do
+            case $f in
+                *.1) grep -q -- "Fl ${o#-}" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
+                *.fish) grep -q -- "-l ${o#--}" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
+                *) grep -q -- "$o" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
+            esac
+        done
+    done
+}
+
+@test "the man page renders" {
+    run sh -c "man -l '$ROOT_DIR/man/iot-window.1' 2>&1 | cat"
+    assert_success
+    assert_output --partial "STREAMING AND MEMORY"
+    assert_output --partial "EXIT STATUS"
+    refute_output --partial "warning"
+}
