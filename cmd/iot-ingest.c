@@ -519,7 +519,7 @@ static void process(struct input *in)
         return;
     }
     iot_buf_reset(&keybuf);
-    for (int k = 0; k < nkeys; k++) {
+    for (int k = 0; (assets || reducer) && k < nkeys; k++) {
         if (k)
             iot_buf_addc(&keybuf, '\x1f');
         iot_val_key(&vals[ikey0 + k], &keybuf);

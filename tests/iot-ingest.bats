@@ -222,7 +222,7 @@ max_error() {
     for o in $opts; do
         for f in man/iot-ingest.1 completions/iot-ingest.bash completions/_iot-ingest completions/iot-ingest.fish; do
             case $f in
-                *.1) grep -q -- "Fl ${o#-}" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
+                *.1) grep -q -- "Fl Fl ${o#--}" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
                 *.fish) grep -q -- "-l ${o#--}" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
                 *) grep -q -- "$o" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
             esac
