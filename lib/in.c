@@ -16,7 +16,7 @@
 
 struct iot_reader {
     int fd;
-    bool is_stdin, regular, eof, failed;
+    bool is_stdin, regular, eof, failed, started;
     char *name;
     size_t max_line;
     char *buf;              /* decoded text: [start, end) unread */
@@ -88,8 +88,8 @@ static void zstd_bad(struct iot_reader *r, const char *what)
 static int fill(struct iot_reader *r)
 {
     if (r->eof) return 0;
-    bool first = r->line == 0 && r->end == 0 && !r->z && r->zlen == 0;
-    if (first) {
+    if (!r->started) {
+        r->started = true;
         r->zin = iot_xmalloc(ZSTD_DStreamInSize() > READ_CHUNK ? ZSTD_DStreamInSize() : READ_CHUNK);
         ssize_t k = rd(r, r->zin, READ_CHUNK);
         if (k == 0) { r->eof = true; return 0; }

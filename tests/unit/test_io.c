@@ -159,6 +159,7 @@ int main(void)
     int64_t rej0 = iot_stat_rejected;
     CHECK(readall(path("huge"), &b, 1000) == 1 && strcmp(b.p, "short") == 0 && iot_stat_rejected == rej0 + 1,
           "--max-line: long line rejected, next line kept");
+    free((char *)iot_diag.dead_letter);
     iot_diag.dead_letter = NULL;
 
     /* zstd: two concatenated frames, and a truncated one */
