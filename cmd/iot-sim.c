@@ -1,6 +1,8 @@
 /* iot-sim: simulates a fleet of industrial devices (lib/sim*.c does the work). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "diag.h"
 #include "out.h"
@@ -141,6 +143,7 @@ int main(int argc, char **argv)
     int optind_ = iot_cli_parse(&tool, argc, argv, on_opt, &a);
     if (optind_ < argc) iot_usage("unexpected operand '%s'", argv[optind_]);
     char err[512];
+    if (a.fleet && access(a.fleet, R_OK) != 0) iot_die(IOT_EX_NOINPUT, "%s: %s", a.fleet, strerror(errno));
     struct iot_sim_fleet *f = a.fleet ? iot_sim_fleet_load(a.fleet, err, sizeof err) : iot_sim_fleet_builtin();
     if (!f) iot_die(IOT_EX_DATAERR, "%s", err);
     if (a.types && iot_sim_fleet_select(f, a.types, err, sizeof err)) {
