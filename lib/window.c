@@ -209,6 +209,11 @@ static bool rev_lt(const struct rev *a, const struct rev *b)
 {
     return a->t < b->t || (a->t == b->t && a->seq < b->seq);
 }
+static int cmp_rev(const void *a, const void *b)
+{
+    const struct rev *x = *(const struct rev *const *)a, *y = *(const struct rev *const *)b;
+    return rev_lt(x, y) ? -1 : rev_lt(y, x) ? 1 : 0;
+}
 static void heap_push(struct iot_win *w, struct rev *r)
 {
     if (w->nh == w->ch) {
@@ -618,9 +623,8 @@ json_t *iot_win_save(const struct iot_win *w)
     }
     /* the heap in (t, seq) order, so that the file does not depend on heap layout */
     struct rev **h = iot_xmalloc((w->nh + 1) * sizeof *h);
-    memcpy(h, w->heap, w->nh * sizeof *h);
-    for (size_t i = 1; i < w->nh; i++)
-        for (size_t j = i; j > 0 && rev_lt(h[j], h[j - 1]); j--) { struct rev *x = h[j]; h[j] = h[j - 1]; h[j - 1] = x; }
+    if (w->nh) memcpy(h, w->heap, w->nh * sizeof *h);
+    qsort(h, w->nh, sizeof *h, cmp_rev);
     for (size_t i = 0; i < w->nh; i++) {
         size_t kl;
         const char *kb = iot_keytab_key(h[i]->k, &kl);

@@ -32,6 +32,7 @@ int main(void)
     iot_aggset_parse("count()", &set, err, sizeof err);
     struct iot_agg_in in[1] = { { 0, 0, 0 } };
     struct got g;
+    int rc;
 
     /* (start, end]: an event on a boundary belongs to the window ending there */
     CHECK(iot_win_first_end(60 * S, 60 * S, 0, false) == 60 * S, "ASA: t on a boundary -> end == t");
@@ -89,21 +90,26 @@ int main(void)
     struct iot_win_cfg c = { .kind = IOT_WIN_TUMBLING, .size = 60 * S, .lateness = 180 * S };
     memset(&g, 0, sizeof g);
     w = iot_win_new(&c, &set, collect, &g);
-    CHECK(iot_win_add(w, "a", 1, 600 * S, in) == IOT_WIN_OK, "on time");
-    CHECK(iot_win_add(w, "a", 1, 540 * S, in) == IOT_WIN_OK, "out of order but above the watermark");
-    CHECK(iot_win_add(w, "a", 1, 360 * S, in) == IOT_WIN_ADJUSTED, "below the watermark: adjusted");
+    rc = iot_win_add(w, "a", 1, 600 * S, in);
+    CHECK(rc == IOT_WIN_OK, "on time");
+    rc = iot_win_add(w, "a", 1, 540 * S, in);
+    CHECK(rc == IOT_WIN_OK, "out of order but above the watermark");
+    rc = iot_win_add(w, "a", 1, 360 * S, in);
+    CHECK(rc == IOT_WIN_ADJUSTED, "below the watermark: adjusted");
     iot_win_finish(w);
     CHECK(g.n == 3 && g.end[0] == 420 * S, "adjusted event lands at the watermark 00:07");
     iot_win_free(w);
     c.late = IOT_LATE_DROP;
     w = iot_win_new(&c, &set, collect, &g);
     iot_win_add(w, "a", 1, 600 * S, in);
-    CHECK(iot_win_add(w, "a", 1, 360 * S, in) == IOT_WIN_DROPPED, "drop policy");
+    rc = iot_win_add(w, "a", 1, 360 * S, in);
+    CHECK(rc == IOT_WIN_DROPPED, "drop policy");
     iot_win_free(w);
     c.late = IOT_LATE_DEADLETTER;
     w = iot_win_new(&c, &set, collect, &g);
     iot_win_add(w, "a", 1, 600 * S, in);
-    CHECK(iot_win_add(w, "a", 1, 360 * S, in) == IOT_WIN_LATE, "dead-letter policy");
+    rc = iot_win_add(w, "a", 1, 360 * S, in);
+    CHECK(rc == IOT_WIN_LATE, "dead-letter policy");
     iot_win_free(w);
 
     /* absence: a silent 2 min, b keeps talking; absent 1 min */
@@ -130,7 +136,8 @@ int main(void)
     json_t *body = iot_win_save(wa);
     iot_win_free(wa);
     struct iot_win *wb = iot_win_new(&hc, &set, collect, &g2);
-    CHECK(iot_win_load(wb, body, err, sizeof err) == 0, "checkpoint loads");
+    rc = iot_win_load(wb, body, err, sizeof err);
+    CHECK(rc == 0, "checkpoint loads");
     for (int i = 17; i < 40; i++) iot_win_add(wb, i % 3 ? "x" : "y", 1, (i * 7 % 50) * S / 2 + i * S, in);
     iot_win_finish(wb);
     ok = g1.n == g2.n && g1.n > 0;
@@ -139,7 +146,8 @@ int main(void)
     struct iot_win_cfg other = hc;
     other.size = 30 * S;
     struct iot_win *wc = iot_win_new(&other, &set, collect, &g2);
-    CHECK(iot_win_load(wc, body, err, sizeof err) == -1, "checkpoint of other options refused");
+    rc = iot_win_load(wc, body, err, sizeof err);
+    CHECK(rc == -1, "checkpoint of other options refused");
     json_decref(body);
     iot_win_free(w1); iot_win_free(wb); iot_win_free(wc);
     iot_aggset_free(&set);
