@@ -37,8 +37,13 @@ void iot_gbdt_finish(struct iot_gbdt *m)
     size_t nn = (size_t)m->n_trees * (((size_t)1 << m->depth) - 1);
     free(m->node);
     m->node = iot_xmalloc((nn + 1) * sizeof *m->node);
-    for (size_t k = 0; k < nn; k++)
-        m->node[k] = (uint32_t)m->feat[k] << 8 | m->bin[k];
+    for (size_t k = 0; k < nn; k++) {
+        /* bin(x) > b  <=>  x > edge[b-1] (b >= 1);  bin(x) > 0  <=>  x > -inf (not missing) */
+        int f = m->feat[k], b = m->bin[k];
+        float thr = b == 0 ? -INFINITY : b > m->nedges[f] ? INFINITY
+                  : m->edges[(size_t)f * (NEDGE_MAX + 1) + b - 1];
+        m->node[k] = (struct iot_gbdt_node){ (uint32_t)f, thr };
+    }
 }
 
 void iot_gbdt_free(struct iot_gbdt *m)
@@ -101,7 +106,7 @@ static void make_edges(const float *X, size_t n, int p, int j, float *tmp, float
 /* Branch-free: edges are padded with +inf to 255 entries, so the search has a fixed shape. */
 static inline uint8_t bin_of(const float *edges, float v)
 {
-    if (isnan(v))
+    if (!(v > -INFINITY))   /* NaN and -inf are missing: bin 0 */
         return 0;
     unsigned base = 0;
     for (unsigned half = 128; half; half >>= 1)
@@ -115,33 +120,46 @@ void iot_gbdt_bin_row(const struct iot_gbdt *m, const float *x, uint8_t *xb)
         xb[j] = bin_of(m->edges + (size_t)j * (NEDGE_MAX + 1), x[j]);
 }
 
-/* One level: node = feature << 8 | bin, so a level costs two loads (node, value). */
-#define STEP(k, nd, x) k = 2 * k + 1 + ((x)[nd[k] >> 8] > (nd[k] & 0xff))
+/* One level on raw values: go right when x > threshold (NaN never does). */
+#define STEP(k, nd, x) k = 2 * k + 1 + ((x)[nd[k].feat] > nd[k].thr)
 
-double iot_gbdt_raw_bins(const struct iot_gbdt *m, const uint8_t *xb)
+/* D is a constant at the call sites below, so the levels unroll. */
+static inline __attribute__((always_inline))
+double raw_depth(const struct iot_gbdt *m, const float *x, const int D)
 {
-    const int D = m->depth;
     const size_t nodes = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
-    const uint32_t *nd = m->node;
+    const struct iot_gbdt_node *nd = m->node;
     const double *lv = m->leaf - nodes;
-    double s = m->base;
+    double s0 = m->base, s1 = 0;
     int t = 0;
     /* four trees at a time: independent dependency chains keep the core busy */
     for (; t + 4 <= m->n_trees; t += 4, nd += 4 * nodes, lv += 4 * leaves) {
         size_t k0 = 0, k1 = 0, k2 = 0, k3 = 0;
-        const uint32_t *n1 = nd + nodes, *n2 = n1 + nodes, *n3 = n2 + nodes;
+        const struct iot_gbdt_node *n1 = nd + nodes, *n2 = n1 + nodes, *n3 = n2 + nodes;
         for (int d = 0; d < D; d++) {
-            STEP(k0, nd, xb); STEP(k1, n1, xb); STEP(k2, n2, xb); STEP(k3, n3, xb);
+            STEP(k0, nd, x); STEP(k1, n1, x); STEP(k2, n2, x); STEP(k3, n3, x);
         }
-        s += (lv[k0] + lv[leaves + k1]) + (lv[2 * leaves + k2] + lv[3 * leaves + k3]);
+        s0 += lv[k0] + lv[leaves + k1];
+        s1 += lv[2 * leaves + k2] + lv[3 * leaves + k3];
     }
     for (; t < m->n_trees; t++, nd += nodes, lv += leaves) {
         size_t k = 0;
         for (int d = 0; d < D; d++)
-            STEP(k, nd, xb);
-        s += lv[k];
+            STEP(k, nd, x);
+        s0 += lv[k];
     }
-    return s;
+    return s0 + s1;
+}
+
+double iot_gbdt_raw(const struct iot_gbdt *m, const float *x)
+{
+    switch (m->depth) {
+    case 3: return raw_depth(m, x, 3);
+    case 4: return raw_depth(m, x, 4);
+    case 5: return raw_depth(m, x, 5);
+    case 6: return raw_depth(m, x, 6);
+    default: return raw_depth(m, x, m->depth);
+    }
 }
 
 double iot_gbdt_link(const struct iot_gbdt *m, double raw)
@@ -151,12 +169,7 @@ double iot_gbdt_link(const struct iot_gbdt *m, double raw)
 
 double iot_gbdt_predict(const struct iot_gbdt *m, const float *x)
 {
-    uint8_t stackb[256], *xb = m->p <= 256 ? stackb : iot_xmalloc((size_t)m->p);
-    iot_gbdt_bin_row(m, x, xb);
-    double r = iot_gbdt_link(m, iot_gbdt_raw_bins(m, xb));
-    if (xb != stackb)
-        free(xb);
-    return r;
+    return iot_gbdt_link(m, iot_gbdt_raw(m, x));
 }
 
 double iot_gbdt_threshold(const struct iot_gbdt *m, int j, int b)
@@ -352,6 +365,11 @@ struct iot_gbdt *iot_gbdt_train(const float *X, size_t n, int p, const double *y
         *err = "bad learner parameters";
         return NULL;
     }
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(y[i]) || (prm->loss == IOT_LOSS_LOGLOSS && y[i] != 0 && y[i] != 1)) {
+            *err = "a label is not a finite number (or not 0/1 for log loss)";
+            return NULL;
+        }
     struct iot_gbdt *m = iot_gbdt_alloc(p, prm->max_depth, prm->n_trees);
     m->loss = prm->loss;
     struct trainer T = { .prm = prm, .m = m, .n = n, .p = p };
@@ -428,18 +446,18 @@ struct iot_gbdt *iot_gbdt_train(const float *X, size_t n, int p, const double *y
     return m;
 }
 
-void iot_gbdt_raw_batch(const struct iot_gbdt *m, const uint8_t *xb, size_t rows, double *out)
+void iot_gbdt_raw_batch(const struct iot_gbdt *m, const float *x, size_t rows, double *out)
 {
     const int D = m->depth, p = m->p;
     const size_t nodes = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
     for (size_t r = 0; r < rows; r++)
         out[r] = m->base;
     for (int t = 0; t < m->n_trees; t++) {
-        const uint32_t *nd = m->node + (size_t)t * nodes;
+        const struct iot_gbdt_node *nd = m->node + (size_t)t * nodes;
         const double *lv = m->leaf + (size_t)t * leaves - nodes;
         size_t r = 0;
         for (; r + 4 <= rows; r += 4) {
-            const uint8_t *x0 = xb + r * p, *x1 = x0 + p, *x2 = x1 + p, *x3 = x2 + p;
+            const float *x0 = x + r * p, *x1 = x0 + p, *x2 = x1 + p, *x3 = x2 + p;
             size_t k0 = 0, k1 = 0, k2 = 0, k3 = 0;
             for (int d = 0; d < D; d++) {
                 STEP(k0, nd, x0); STEP(k1, nd, x1); STEP(k2, nd, x2); STEP(k3, nd, x3);
@@ -447,10 +465,10 @@ void iot_gbdt_raw_batch(const struct iot_gbdt *m, const uint8_t *xb, size_t rows
             out[r] += lv[k0]; out[r + 1] += lv[k1]; out[r + 2] += lv[k2]; out[r + 3] += lv[k3];
         }
         for (; r < rows; r++) {
-            const uint8_t *x = xb + r * p;
+            const float *xr = x + r * p;
             size_t k = 0;
             for (int d = 0; d < D; d++)
-                STEP(k, nd, x);
+                STEP(k, nd, xr);
             out[r] += lv[k];
         }
     }

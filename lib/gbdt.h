@@ -30,6 +30,9 @@ struct iot_gbdt_params {
 /* Fills the defaults above. */
 void iot_gbdt_defaults(struct iot_gbdt_params *p);
 
+/* A node for scoring raw values: go right when x[feat] > thr (a missing value never does). */
+struct iot_gbdt_node { uint32_t feat; float thr; };
+
 /* A trained model. Public so that model.c can serialise it. */
 struct iot_gbdt {
     int p;                      /* number of features */
@@ -45,7 +48,7 @@ struct iot_gbdt {
     double *leaf;               /* [n_trees * leaves] leaf values (shrinkage included) */
     double *gain;               /* [p] total split gain per feature (importance) */
     int64_t *splits;            /* [p] number of real splits per feature */
-    uint32_t *node;             /* [n_trees * nodes] feat << 8 | bin, built by iot_gbdt_finish */
+    struct iot_gbdt_node *node; /* [n_trees * nodes] scoring form, built by iot_gbdt_finish */
 };
 
 /* Trains on X (n rows × p features, row-major floats, NaN = missing) and targets y (for log
@@ -65,13 +68,14 @@ struct iot_gbdt *iot_gbdt_alloc(int p, int depth, int n_trees);
  * (the branch-free bin search needs them) and builds the packed scoring nodes. */
 void iot_gbdt_finish(struct iot_gbdt *m);
 
-/* Maps one row of features to bins (xb has p bytes). */
+/* Maps one row of features to bins (xb has p bytes); NaN and -inf are missing (bin 0). */
 void iot_gbdt_bin_row(const struct iot_gbdt *m, const float *x, uint8_t *xb);
-/* Raw score (sum of leaves + base) of a binned row. */
-double iot_gbdt_raw_bins(const struct iot_gbdt *m, const uint8_t *xb);
-/* Raw scores of rows binned rows (row-major, p bytes each) into out[0..rows-1]; tree by
+/* Raw score (sum of leaves + base) of one row of features. Scoring compares raw values with
+ * the bin edges, which gives exactly the binned decision of training. */
+double iot_gbdt_raw(const struct iot_gbdt *m, const float *x);
+/* Raw scores of rows feature rows (row-major, p floats each) into out[0..rows-1]; tree by
  * tree over the batch, which is faster than row by row. */
-void iot_gbdt_raw_batch(const struct iot_gbdt *m, const uint8_t *xb, size_t rows, double *out);
+void iot_gbdt_raw_batch(const struct iot_gbdt *m, const float *x, size_t rows, double *out);
 /* Prediction of a row of features: the value for squared loss, the probability for log loss. */
 double iot_gbdt_predict(const struct iot_gbdt *m, const float *x);
 /* Raw score to output scale (identity, or logistic for log loss). */
