@@ -22,7 +22,7 @@ json_t *iot_state_load(const char *path, const char *kind, int version)
     const char *k = json_string_value(json_object_get(doc, "iotkit_state"));
     json_t *v = json_object_get(doc, "version"), *body = json_object_get(doc, "body");
     if (!k || strcmp(k, kind) != 0) {
-        json_decref(doc);
+        /* k points into doc: no decref before the message (iot_die does not return) */
         iot_die(IOT_EX_DATAERR, "%s: not an %s state file (it is %s%s)", path, kind,
                 k ? "of kind " : "not an iotkit state file", k ? k : "");
     }
