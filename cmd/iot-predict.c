@@ -779,6 +779,57 @@ static void write_alert(struct iot_out *o, double score, int64_t t)
     iot_out_eol(o);
 }
 
+/* Telemetry records wait in a small batch so that the trees are walked tree by tree over
+ * several records (their nodes stay in cache); the batch is written as soon as the input has
+ * no complete line ready, so a live stream is not held back. Events flush it first. */
+enum { BATCH = 64 };
+struct pend { size_t off, len; int64_t t; struct kst *v; struct iot_val drop; };
+static struct pend pend[BATCH];
+static int npend, batch_max = BATCH;
+static struct iot_buf arena;
+static float *px;
+static double *praw;
+static int oidx;
+
+static void flush_pending(struct iot_out *o)
+{
+    if (!npend)
+        return;
+    const int p = M->spec->nfeat;
+    if (M->gbdt) {
+        iot_gbdt_raw_batch(M->gbdt, px, (size_t)npend, praw);
+        for (int i = 0; i < npend; i++) praw[i] = iot_gbdt_link(M->gbdt, praw[i]);
+    } else {
+        for (int i = 0; i < npend; i++) praw[i] = iot_linmodel_predict(M->lin, px + (size_t)i * p);
+    }
+    for (int i = 0; i < npend; i++) {
+        struct pend *q = &pend[i];
+        const char *line = arena.p + q->off;
+        double score = praw[i];
+        if (!P.alerts_only) {
+            struct iot_val dv = q->drop;
+            if (dv.type != IOT_J_ABSENT) dv.p = line + (size_t)(uintptr_t)dv.p;
+            const struct iot_val *drop = &dv;
+            int nm = iot_rec_open_edit(o, line, q->len, &drop, dv.type != IOT_J_ABSENT);
+            iot_rec_member(o, &nm, M->output);
+            iot_out_json_num(o, score);
+            iot_rec_close(o);
+        }
+        struct kst *v = q->v;
+        if (P.alert_set && (M->classify ? score >= P.alert : score <= P.alert) &&
+            (!v->alerted || q->t - v->last_alert >= P.cooldown)) {
+            v->alerted = true;
+            v->last_alert = q->t;
+            iot_stat_add("alerts", 1);
+            const char *err;     /* rare: scan again for the key values of the work order */
+            iot_rec_scan(F, line, q->len, vals, &err);
+            write_alert(o, score, q->t);
+        }
+    }
+    npend = 0;
+    iot_buf_reset(&arena);
+}
+
 static int cmd_score(int argc, char **argv)
 {
     if (!P.model)
@@ -788,20 +839,27 @@ static int cmd_score(int argc, char **argv)
     iot_common.key = M->key;
     iot_common.time_field = M->time_field;
     setup_fields(M->spec, NULL, M->reset_on, M->label_from);
-    int oidx = iot_fields_add(F, M->output);
+    oidx = iot_fields_add(F, M->output);
     vals = iot_xrealloc(vals, ((size_t)iot_fields_count(F) + 1) * sizeof *vals);
     tab = iot_keytab_new(sizeof(struct kst), (size_t)P.max_keys);
     if (P.state)
         state_load();
     const int p = M->spec->nfeat;
-    float *x = iot_xmalloc((size_t)p * sizeof *x);
+    px = iot_xmalloc((size_t)BATCH * (size_t)p * sizeof *px);
+    praw = iot_xmalloc(BATCH * sizeof *praw);
     double *raw = iot_xmalloc(((size_t)M->spec->nfields + 1) * sizeof *raw);
+    if (iot_common.unbuffered)
+        batch_max = 1;
     struct iot_in *in = iot_in_open(argv, argc, iot_common.max_line);
     struct iot_out *o = iot_out_std();
     char *line;
     size_t len;
     struct iot_src src;
-    while (!iot_stop_requested && iot_in_next(in, &line, &len, &src)) {
+    for (;;) {
+        if (npend && (npend == batch_max || iot_in_wait(in, 0) == 0))
+            flush_pending(o);
+        if (iot_stop_requested || !iot_in_next(in, &line, &len, &src))
+            break;
         int64_t t;
         int kind;
         if (read_record(line, len, &src, M->spec, &t, &kind, raw) < 0)
@@ -815,6 +873,7 @@ static int cmd_score(int argc, char **argv)
         if (created)
             v->st = iot_featstate_new(M->spec);
         if (kind != R_TELEMETRY) {
+            flush_pending(o);
             if (kind == R_RESET)
                 iot_featstate_reset(M->spec, v->st, t);
             if (!P.alerts_only) {
@@ -824,29 +883,25 @@ static int cmd_score(int argc, char **argv)
             continue;
         }
         int g = M->spec->ngroupby ? iot_featspec_group(M->spec, gb.p ? gb.p : "", gb.len) : 0;
-        iot_feat_update(M->spec, v->st, t, raw, g, x);
-        double score = iot_model_predict(M, x);
-        if (!P.alerts_only) {
-            const struct iot_val *drop = &vals[oidx];
-            int nm = iot_rec_open_edit(o, line, len, &drop, drop->type != IOT_J_ABSENT);
-            iot_rec_member(o, &nm, M->output);
-            iot_out_json_num(o, score);
-            iot_rec_close(o);
-        }
-        if (P.alert_set && (M->classify ? score >= P.alert : score <= P.alert) &&
-            (!v->alerted || t - v->last_alert >= P.cooldown)) {
-            v->alerted = true;
-            v->last_alert = t;
-            iot_stat_add("alerts", 1);
-            write_alert(o, score, t);
-        }
+        iot_feat_update(M->spec, v->st, t, raw, g, px + (size_t)npend * p);
+        struct pend *q = &pend[npend++];
+        q->off = arena.len;
+        q->len = len;
+        q->t = t;
+        q->v = v;
+        q->drop = vals[oidx];
+        if (q->drop.type != IOT_J_ABSENT)
+            q->drop.p = (const char *)(uintptr_t)(q->drop.p - line);   /* rebased at flush */
+        iot_buf_add(&arena, line, len);
     }
+    flush_pending(o);
     iot_in_close(in);
     if (P.state)
         state_save();
     int rc = iot_diag_finish();
     iot_keytab_free(tab, free_kst);
-    free(x); free(raw);
+    free(px); free(praw); free(raw);
+    iot_buf_free(&arena);
     iot_model_free(M);
     return rc;
 }
