@@ -10,7 +10,7 @@ struct iot_dedupe;
 
 /* window_ns: how far behind the newest event time seen an identity is still remembered.
  * max_entries: hard bound on remembered identities (oldest forgotten first; 0 = 1,000,000).
- * Memory is about 48 bytes per remembered identity. */
+ * Memory is about 100 bytes per remembered identity (hash slots at half load + FIFO). */
 struct iot_dedupe *iot_dedupe_new(int64_t window_ns, size_t max_entries);
 
 /* Returns 1 if id (n bytes) at event time t was already seen within the horizon — a repeat

@@ -142,17 +142,14 @@ max_error() {
     for i in 0 1 2 3 4; do
         printf '{"deviceId":"a","timestamp":%d}\n' $((1767225600 + i * 10))
     done > in.ndjson
-    # 40 s of event time at 100x = 0.4 s of wall time
+    # 40 s of event time at 40x = 1 s of wall time at least
     start=$(date +%s%N)
-    iot-ingest --replay --speed 100 in.ndjson > out.ndjson
+    iot-ingest --replay --speed 40 in.ndjson > out.ndjson
     end=$(date +%s%N)
     ms=$(( (end - start) / 1000000 ))
     echo "took ${ms} ms"
     [ "$(wc -l < out.ndjson)" -eq 5 ]
-    [ "$ms" -ge 350 ] && [ "$ms" -lt 5000 ]
-    # without --replay it does not wait
-    start=$(date +%s%N); iot-ingest in.ndjson > /dev/null; end=$(date +%s%N)
-    [ $(( (end - start) / 1000000 )) -lt 350 ]
+    [ "$ms" -ge 950 ] && [ "$ms" -lt 30000 ]
 }
 
 @test "replay: each record is delivered when due, not at the end (-u into a pipe)" {
@@ -246,4 +243,7 @@ max_error() {
     assert_output --regexp 'records: [0-9]+'
     assert_output --partial "ordered: yes"
     assert_output --partial "span_hours: 23"
+    # a day at 3600x is spread over about 24 s of wall time
+    secs=$(printf '%s\n' "$output" | sed -n 's/^wall_seconds: //p')
+    [ "$secs" -ge 20 ] && [ "$secs" -lt 300 ]
 }

@@ -54,6 +54,10 @@ int main(void)
     iot_csvin_reset(c);
     CHECK_STR(feed(c, "a,b\n007,1.\n-0,.5\n"),
               "{\"a\":\"007\",\"b\":\"1.\"}\n{\"a\":-0,\"b\":\".5\"}\n", "only JSON numbers are numbers");
+    iot_csvin_reset(c);
+    CHECK_STR(feed(c, "a,b,c\n 1 ,\tx y ,\n\"q\"\"\",\"\",\"2\"\n"),
+              "{\"a\":1,\"b\":\"x y\"}\n{\"a\":\"q\\\"\",\"c\":2}\n",
+              "spaces trimmed around unquoted cells, trailing empty cell, doubled quote, quoted number");
     iot_csvin_free(c);
 
     char *cols[] = { "deviceId", "t" };
