@@ -38,8 +38,8 @@ EXAMPLE_KEYS='["deviceId","deviceType","timestamp","temperature","pressure","vib
 }
 
 @test "a device's stream does not depend on how many devices are simulated" {
-    iot-sim -n 5 -d 30m --anomalies 0.01 --truth --faults dup=0.01,late=0.01:10s | grep '"pump-000004"' > small
-    iot-sim -n 500 -d 30m --anomalies 0.01 --truth --faults dup=0.01,late=0.01:10s | grep '"pump-000004"' > big
+    iot-sim -n 5 -d 30m --anomalies 0.01 --truth --faults dup=0.01,late=0.01:10s | grep '"conv-000004"' > small
+    iot-sim -n 500 -d 30m --anomalies 0.01 --truth --faults dup=0.01,late=0.01:10s | grep '"conv-000004"' > big
     [ "$(wc -l < small)" -gt 1700 ]
     cmp small big
 }
@@ -237,7 +237,7 @@ EXAMPLE_KEYS='["deviceId","deviceType","timestamp","temperature","pressure","vib
     [ "$output" -gt 250 ]
     # same set of records as without faults
     iot-sim -c 20000 -n 50 > nolate
-    run sh -c 'sort l | cmp - <(sort nolate) && echo same'
+    run bash -c 'sort l | cmp - <(sort nolate) && echo same'
     assert_output same
     # late at most 30 s behind the newest record seen before it
     run sh -c "jq -r '.timestamp | sub(\"\\\\.[0-9]+Z\$\"; \"Z\") | fromdate' l | awk '\$1 > m { m = \$1 } m - \$1 > 31 { bad++ } END { print bad + 0 }'"
@@ -334,9 +334,10 @@ EXAMPLE_KEYS='["deviceId","deviceType","timestamp","temperature","pressure","vib
     for args in "--bogus" "--devices 0" "--devices abc" "--interval 0" "--interval 100us" \
                 "--jitter 0.9" "--faults bogus=1" "--faults dup=2" "--faults late=0.1:soon" \
                 "--types Robot:1" "--types Pump:-3" "--anomalies 1.5" "--format xml" "--rate 0" \
-                "--speed -1" "--lead 5d:1d" "--mtbf never" "--start yesterday" "--duration 0" \
+                "--speed -1" "--lead 5d:1d" "--lead 0" "--mtbf never" "--mtbf 0" "--start yesterday" "--duration 0" \
                 "--count -1" "--seed x" "operand"; do
-        run iot-sim $args
+        # -c 5 first: an option wrongly accepted must not start an endless run
+        run timeout 20 iot-sim -c 5 $args
         [ "$status" -eq 64 ] || { echo "args: $args: status $status"; false; }
         [ "${#lines[@]}" -eq 2 ] || { echo "args: $args: $output"; false; }
         [[ "${lines[0]}" == iot-sim:* ]]
@@ -352,7 +353,7 @@ EXAMPLE_KEYS='["deviceId","deviceType","timestamp","temperature","pressure","vib
         for o in $opts; do
             name=${o#--}
             if [ "$f" = "$ROOT_DIR/man/iot-sim.1" ]; then
-                grep -qE -- "(Fl |\\\\-\\\\-|--)$name" "$f" || { echo "$f lacks $o"; false; }
+                grep -qE -- "(Fl -|\\\\-\\\\-|--)$name" "$f" || { echo "$f lacks $o"; false; }
             else
                 grep -q -- "$name" "$f" || { echo "$f lacks $o"; false; }
             fi
