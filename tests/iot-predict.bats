@@ -127,6 +127,21 @@ CLS=(--label-from 'messageType == "failure"' --horizon 7d --reset-on 'messageTyp
     assert_output iot-predict
 }
 
+@test "score does not hold records back while the input is quiet" {
+    fleet 3 60 > in
+    iot-predict train "${CLS[@]}" --trees 10 --folds 0 -o m.json in
+    mkfifo feed
+    iot-predict score -m m.json < feed > out &
+    exec 7> feed
+    head -3 in >&7
+    # generous bound: the three records come out long before the input ends
+    for i in $(seq 50); do [ "$(wc -l < out)" -ge 3 ] && break; sleep 0.1; done
+    run wc -l < out
+    exec 7>&-
+    wait
+    assert_output 3
+}
+
 @test "explain: importances by gain, shares add up to 1" {
     fleet 4 60 > in
     iot-predict train "${CLS[@]}" --trees 30 --folds 0 -o m.json in
