@@ -97,7 +97,9 @@ int iot_dedupe_seen(struct iot_dedupe *d, const void *id, size_t n, int64_t t)
         d->too_old++;
         return 0;
     }
-    uint64_t h1 = iot_hash64(id, n) | 1;   /* never 0: 0 marks an empty slot */
+    uint64_t h1 = iot_hash64(id, n);
+    if (!h1)
+        h1 = 1;                           /* 0 marks an empty slot */
     struct iot_buf salted = { 0 };
     uint64_t h2;
     {
