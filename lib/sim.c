@@ -101,6 +101,23 @@ static void new_life(struct iot_sim *s, struct iot_sim_dev *d, int64_t t, double
         d->offset[k] = (float)(ty->s[k].offset * fast_normal(&d->rng));
 }
 
+/* 4-ary min-heap: half the depth of a binary one, and a node's four children share a cache
+ * line (the array is offset so that groups 4j+1..4j+4 are 32-byte aligned). */
+static void sift_down(uint64_t *h, int64_t n, int64_t j, uint64_t key)
+{
+    for (;;) {
+        int64_t c = 4 * j + 1;
+        if (c >= n) break;
+        int64_t m = c, e = c + 4 < n ? c + 4 : n;
+        for (int64_t q = c + 1; q < e; q++)
+            if (h[q] < h[m]) m = q;
+        if (h[m] >= key) break;
+        h[j] = h[m];
+        j = m;
+    }
+    h[j] = key;
+}
+
 struct iot_sim *iot_sim_new(const struct iot_sim_config *c, struct iot_sim_fleet *f,
                             char *err, size_t errlen)
 {
@@ -130,7 +147,15 @@ struct iot_sim *iot_sim_new(const struct iot_sim_config *c, struct iot_sim_fleet
     s->base_ms = iot_floordiv(start, MS) - 1;
     s->end = c->duration > 0 ? start + c->duration : INT64_MAX;
     s->dev = iot_xcalloc((size_t)s->n, sizeof *s->dev);
-    s->heap = iot_xmalloc((size_t)s->n * sizeof *s->heap);
+    s->heap_mem = aligned_alloc(64, ((size_t)s->n + 8) * sizeof *s->heap + 64);
+    if (!s->heap_mem) {
+        snprintf(err, errlen, "out of memory for %lld devices", (long long)s->n);
+        free(s->dev);
+        iot_sim_fleet_free(f);
+        free(s);
+        return NULL;
+    }
+    s->heap = s->heap_mem + 3;
     int64_t ims = c->interval / MS;
     for (int64_t i = 0; i < s->n; i++) {
         struct iot_sim_dev *d = &s->dev[i];
@@ -143,24 +168,10 @@ struct iot_sim *iot_sim_new(const struct iot_sim_config *c, struct iot_sim_fleet
         int64_t lm = start - (int64_t)(iot_sim_hash(c->seed, (uint64_t)i, 0, 7) % 180) * DAY_NS;
         lm = iot_floordiv(lm, DAY_NS) * DAY_NS;
         d->last_maint = lm > d->installed ? lm : d->installed;
-        /* ascending keys form a valid heap already when written in order; sort below */
         s->heap[i] = ((uint64_t)(d->t / MS - s->base_ms) << KEY_DEV_BITS) | (uint64_t)i;
     }
     iot_sim_frag_init(s);
-    /* heapify */
-    for (int64_t i = s->n / 2 - 1; i >= 0; i--) {
-        int64_t j = i;
-        uint64_t k = s->heap[j];
-        for (;;) {
-            int64_t l = 2 * j + 1;
-            if (l >= s->n) break;
-            if (l + 1 < s->n && s->heap[l + 1] < s->heap[l]) l++;
-            if (s->heap[l] >= k) break;
-            s->heap[j] = s->heap[l];
-            j = l;
-        }
-        s->heap[j] = k;
-    }
+    for (int64_t i = (s->n - 2) / 4; i >= 0; i--) sift_down(s->heap, s->n, i, s->heap[i]);
     return s;
 }
 
@@ -169,7 +180,7 @@ void iot_sim_free(struct iot_sim *s)
     if (!s) return;
     iot_sim_fleet_free(s->f);
     free(s->dev);
-    free(s->heap);
+    free(s->heap_mem);
     free(s);
 }
 
@@ -376,19 +387,13 @@ bool iot_sim_next(struct iot_sim *s, struct iot_sim_rec *r)
         step(s, i, r);
         int64_t rel = d->t / MS - s->base_ms;
         if (rel > KEY_TIME_MAX) return false;
-        /* replace the top and sift down */
-        uint64_t key = ((uint64_t)rel << KEY_DEV_BITS) | (uint64_t)i;
-        uint64_t *h = s->heap;
-        int64_t n = s->n, j = 0;
-        for (;;) {
-            int64_t l = 2 * j + 1;
-            if (l >= n) break;
-            if (l + 1 < n && h[l + 1] < h[l]) l++;
-            if (h[l] >= key) break;
-            h[j] = h[l];
-            j = l;
-        }
-        h[j] = key;
+        sift_down(s->heap, s->n, 0, ((uint64_t)rel << KEY_DEV_BITS) | (uint64_t)i);
+        /* the next device's state is a cache miss in a large fleet: start loading it now,
+         * while this record is formatted and written */
+        const char *nx = (const char *)&s->dev[s->heap[0] & ((UINT64_C(1) << KEY_DEV_BITS) - 1)];
+        __builtin_prefetch(nx);
+        __builtin_prefetch(nx + 64);
+        __builtin_prefetch(nx + 128);
         if (r->msg == IOT_SIM_SKIP) continue;
         if (r->msg != IOT_SIM_TELEMETRY && !s->c.events) continue;
         s->emitted++;

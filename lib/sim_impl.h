@@ -19,7 +19,7 @@ struct iot_sim {
     struct iot_sim_config c;
     struct iot_sim_fleet *f;
     struct iot_sim_dev *dev;
-    uint64_t *heap;                   /* key = (ms since base) << 24 | device */
+    uint64_t *heap, *heap_mem;        /* key = (ms since base) << 24 | device */
     int64_t n, base_ms, end, emitted;
     double cum[IOT_SIM_MAX_TYPES];    /* cumulative shares, normalised */
     double inv_gamma[IOT_SIM_MAX_TYPES];
