@@ -1,5 +1,8 @@
 #include <math.h>
 #include <stdio.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include "buf.h"
@@ -11,6 +14,7 @@
 
 struct fnode;
 struct fchild {
+    uint32_t sig;           /* length, first and last byte: rejects most names without memcmp */
     char *name;
     size_t len;
     int index;              /* field index if a path ends here, else -1 */
@@ -47,6 +51,7 @@ int iot_fields_add(struct iot_fields *f, const char *path)
             memcpy(c->name, p, len);
             c->name[len] = 0;
             c->len = len;
+            c->sig = len ? (uint32_t)len << 16 | (uint32_t)(unsigned char)p[0] << 8 | (unsigned char)p[len - 1] : 0;
             c->index = -1;
             c->sub = NULL;
         }
@@ -118,11 +123,24 @@ static int hexval(int c)
 }
 
 /* Scans a string starting at '"'; on return s->p is past the closing quote. */
-static int scan_string(struct scan *s, int *esc)
+static inline __attribute__((always_inline)) int scan_string(struct scan *s, int *esc)
 {
     const unsigned char *p = (const unsigned char *)s->p + 1, *e = (const unsigned char *)s->end;
     *esc = 0;
     for (;;) {
+#ifdef __SSE2__
+        /* 16 bytes at a time: stop at '"', '\\', a control byte or a non-ASCII byte (signed < 0x20
+         * covers both). Only while 16 bytes of the line remain, so nothing past it is read. */
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), lo = _mm_set1_epi8(0x20);
+        while (e - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                     _mm_cmplt_epi8(v, lo));
+            int bits = _mm_movemask_epi8(m);
+            if (bits) { p += __builtin_ctz((unsigned)bits); break; }
+            p += 16;
+        }
+#endif
         while (p < e && !str_stop[*p]) p++;
         if (p >= e) return fail(s, (const char *)p, "unterminated string");
         unsigned c = *p;
@@ -198,8 +216,14 @@ static const struct fchild *match_key(const struct fnode *node, const char *k, s
         iot_buf_free(&b);
         return r;
     }
+    if (!n) {
+        for (int i = 0; i < node->n; i++)
+            if (node->c[i].len == 0) return &node->c[i];
+        return NULL;
+    }
+    uint32_t sig = (uint32_t)n << 16 | (uint32_t)(unsigned char)k[0] << 8 | (unsigned char)k[n - 1];
     for (int i = 0; i < node->n; i++)
-        if (node->c[i].len == n && memcmp(node->c[i].name, k, n) == 0) return &node->c[i];
+        if (node->c[i].sig == sig && memcmp(node->c[i].name, k, n) == 0) return &node->c[i];
     return NULL;
 }
 
