@@ -1,5 +1,6 @@
 /* iot-sim: simulates a fleet of industrial devices (lib/sim*.c does the work). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -133,9 +134,14 @@ static void list_types(const struct iot_sim_fleet *f)
     for (int k = 0; k < f->ntypes; k++) {
         const struct iot_sim_type *t = &f->t[k];
         iot_out_printf(o, "%s (%s-NNNNNN, %s)\n", t->name, t->prefix, t->schedule ? "24x5" : "24x7");
-        for (int j = 0; j < t->nsensors; j++)
-            iot_out_printf(o, "  %-12s %-5s baseline %g, noise %g, min %g, max %g\n", t->s[j].name,
-                           t->s[j].unit, t->s[j].baseline, t->s[j].noise, t->s[j].lo, t->s[j].hi);
+        for (int j = 0; j < t->nsensors; j++) {
+            const struct iot_sim_sensor *se = &t->s[j];
+            char lo[32] = "-", hi[32] = "-";
+            if (!isnan(se->lo)) snprintf(lo, sizeof lo, "%g", se->lo);
+            if (!isnan(se->hi)) snprintf(hi, sizeof hi, "%g", se->hi);
+            iot_out_printf(o, "  %-12s %-5s baseline %g, noise %g, min %s, max %s\n", se->name,
+                           se->unit, se->baseline, se->noise, lo, hi);
+        }
         for (int j = 0; j < t->nmodes; j++)
             iot_out_printf(o, "  failure: %s (lead %lld-%lld days)\n", t->m[j].name,
                            (long long)(t->m[j].lead_min / (86400 * IOT_NS_PER_S)),
