@@ -263,8 +263,10 @@ static void open_input(struct input *in)
     in->r = iot_reader_open(in->path, iot_common.max_line);
     in->csv = detect_csv(in);
     in->first = 1;
-    if (in->csv)
+    if (in->csv) {
+        iot_reader_keep_blank(in->r, 1);     /* an empty line may be inside a quoted field */
         in->c = iot_csvin_new(opt.delim, opt.csv_cols, opt.ncsv_cols, iot_common.max_line);
+    }
     in->vals = iot_xcalloc((size_t)(nvals ? nvals : 1), sizeof *in->vals);
 }
 

@@ -16,7 +16,7 @@
 
 struct iot_reader {
     int fd;
-    bool is_stdin, regular, eof, failed, started;
+    bool is_stdin, regular, eof, failed, started, keep_blank;
     char *name;
     size_t max_line;
     char *buf;              /* decoded text: [start, end) unread */
@@ -185,7 +185,7 @@ int iot_reader_next(struct iot_reader *r, char **line, size_t *len, struct iot_s
         l[n] = 0;
         size_t i = 0;
         while (i < n && (l[i] == ' ' || l[i] == '\t')) i++;
-        if (i == n) { iot_stat_add("blank_lines", 1); continue; }  /* blank lines are skipped, counted */
+        if (i == n && !r->keep_blank) { iot_stat_add("blank_lines", 1); continue; }  /* blank lines are skipped, counted */
         *line = l;
         *len = n;
         src->file = r->name;
@@ -215,6 +215,7 @@ int iot_reader_peek(struct iot_reader *r, const char **buf, size_t *len)
 }
 
 const char *iot_reader_name(const struct iot_reader *r) { return r->name; }
+void iot_reader_keep_blank(struct iot_reader *r, int on) { r->keep_blank = on; }
 
 void iot_reader_close(struct iot_reader *r)
 {

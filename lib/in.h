@@ -26,6 +26,9 @@ int iot_reader_wait(struct iot_reader *r, int timeout_ms);
  * i.e. the first non-space byte is not '{' or '['. Peeks without consuming. */
 int iot_reader_peek(struct iot_reader *r, const char **buf, size_t *len);
 const char *iot_reader_name(const struct iot_reader *r);
+/* Returns blank lines too (as lines of length 0 or spaces) instead of skipping them; for formats
+ * where a blank line can be data, such as a CSV field with an embedded empty line. */
+void iot_reader_keep_blank(struct iot_reader *r, int on);
 void iot_reader_close(struct iot_reader *r);
 
 /* Several operands read one after another (none = stdin). */

@@ -247,3 +247,11 @@ max_error() {
     secs=$(printf '%s\n' "$output" | sed -n 's/^wall_seconds: //p')
     [ "$secs" -ge 20 ] && [ "$secs" -lt 300 ]
 }
+
+@test "csv: an empty line inside a quoted field is kept" {
+    printf 'deviceId,timestamp,note\nd1,2026-01-01T00:00:00Z,"a\n\nb"\n\nd2,2026-01-01T00:00:01Z,x\n' > in.csv
+    run iot-ingest in.csv
+    assert_success
+    assert_line --index 0 '{"deviceId":"d1","timestamp":"2026-01-01T00:00:00.000Z","note":"a\n\nb"}'
+    assert_line --index 1 '{"deviceId":"d2","timestamp":"2026-01-01T00:00:01.000Z","note":"x"}'
+}
