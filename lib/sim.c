@@ -147,7 +147,8 @@ struct iot_sim *iot_sim_new(const struct iot_sim_config *c, struct iot_sim_fleet
     s->base_ms = iot_floordiv(start, MS) - 1;
     s->end = c->duration > 0 ? start + c->duration : INT64_MAX;
     s->dev = iot_xcalloc((size_t)s->n, sizeof *s->dev);
-    s->heap_mem = aligned_alloc(64, ((size_t)s->n + 8) * sizeof *s->heap + 64);
+    size_t hbytes = (((size_t)s->n + 8) * sizeof *s->heap + 127) / 64 * 64;  /* a multiple of 64 */
+    s->heap_mem = aligned_alloc(64, hbytes);
     if (!s->heap_mem) {
         snprintf(err, errlen, "out of memory for %lld devices", (long long)s->n);
         free(s->dev);
