@@ -60,13 +60,6 @@ struct args {
     bool live, duration_set, start_set, list;
 };
 
-/* A duration that must be positive (iot_cli_duration lets "0" through). */
-static int64_t positive_duration(const char *opt, const char *arg)
-{
-    int64_t ns = iot_cli_duration(opt, arg);
-    if (ns <= 0) iot_usage("%s must be more than zero", opt);
-    return ns;
-}
 
 static void on_opt(int id, const char *arg, void *ctx)
 {
@@ -80,10 +73,10 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_SEED: a->c.seed = (uint64_t)iot_cli_int("--seed", arg, 0, INT64_MAX); break;
     case O_ASSETS: a->assets = arg; break;
     case O_START: a->c.start = iot_cli_time("--start", arg); a->start_set = true; break;
-    case O_DURATION: a->c.duration = positive_duration("--duration", arg); a->duration_set = true; break;
+    case O_DURATION: a->c.duration = iot_cli_duration("--duration", arg); a->duration_set = true; break;
     case O_COUNT: a->c.count = iot_cli_int("--count", arg, 0, INT64_MAX); break;
     case O_INTERVAL:
-        a->c.interval = positive_duration("--interval", arg);
+        a->c.interval = iot_cli_duration("--interval", arg);
         if (a->c.interval < IOT_NS_PER_MS) iot_usage("--interval must be at least 1ms");
         break;
     case O_JITTER:
@@ -101,14 +94,14 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_LIVE: a->live = true; break;
     case O_EVENTS: a->c.events = true; break;
     case O_TRUTH: a->c.truth = true; break;
-    case O_MTBF: a->c.mtbf = positive_duration("--mtbf", arg); break;
+    case O_MTBF: a->c.mtbf = iot_cli_duration("--mtbf", arg); break;
     case O_LEAD: {
         char tmp[128];
         snprintf(tmp, sizeof tmp, "%s", arg);
         char *colon = strchr(tmp, ':');
         if (colon) *colon = 0;
-        a->c.lead_min = positive_duration("--lead", tmp);
-        a->c.lead_max = colon ? positive_duration("--lead", colon + 1) : a->c.lead_min;
+        a->c.lead_min = iot_cli_duration("--lead", tmp);
+        a->c.lead_max = colon ? iot_cli_duration("--lead", colon + 1) : a->c.lead_min;
         if (a->c.lead_max < a->c.lead_min) iot_usage("--lead: MAX is below MIN");
         break;
     }

@@ -150,10 +150,17 @@ double iot_cli_double(const char *opt, const char *s)
     return v;
 }
 
-int64_t iot_cli_duration(const char *opt, const char *s)
+int64_t iot_cli_duration0(const char *opt, const char *s)
 {
     int64_t ns;
     if (iot_dur_parse(s, &ns)) iot_usage("%s: '%s' is not a duration (like 500ms, 30s, 5m, 1h, 7d)", opt, s);
+    return ns;
+}
+
+int64_t iot_cli_duration(const char *opt, const char *s)
+{
+    int64_t ns = iot_cli_duration0(opt, s);
+    if (ns <= 0) iot_usage("%s: the duration must be more than zero", opt);
     return ns;
 }
 

@@ -56,7 +56,8 @@ _Noreturn void iot_usage(const char *fmt, ...) __attribute__((format(printf, 1, 
 /* Helpers for option values: exit 64 with a clear message when the text is not valid. */
 int64_t iot_cli_int(const char *opt, const char *s, int64_t min, int64_t max);
 double iot_cli_double(const char *opt, const char *s);
-int64_t iot_cli_duration(const char *opt, const char *s);     /* ns; see time.h */
+int64_t iot_cli_duration(const char *opt, const char *s);     /* ns > 0; see time.h */
+int64_t iot_cli_duration0(const char *opt, const char *s);    /* ns >= 0 ("0" allowed) */
 int64_t iot_cli_time(const char *opt, const char *s);         /* ns; RFC 3339, epoch, or "now" */
 
 /* Splits "a,b,c" into a NULL-terminated array of fresh strings (free with iot_strv_free). */

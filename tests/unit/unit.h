@@ -5,9 +5,9 @@
 #include <string.h>
 #include <math.h>
 static int unit_n, unit_fail;
-#define CHECK(cond, ...) do { ++unit_n; if (cond) { printf("ok %d - ", unit_n); } \
-    else { ++unit_fail; printf("not ok %d - ", unit_n); } printf(__VA_ARGS__); \
-    printf("%s\n", (cond) ? "" : "  # at " __FILE__ ":" UNIT_STR(__LINE__)); } while (0)
+#define CHECK(cond, ...) do { int c_ = !!(cond); ++unit_n; \
+    if (c_) { printf("ok %d - ", unit_n); } else { ++unit_fail; printf("not ok %d - ", unit_n); } \
+    printf(__VA_ARGS__); printf("%s\n", c_ ? "" : "  # at " __FILE__ ":" UNIT_STR(__LINE__)); } while (0)
 #define UNIT_STR2(x) #x
 #define UNIT_STR(x) UNIT_STR2(x)
 #define CHECK_STR(a, b, name) do { const char *a_ = (a), *b_ = (b); \
