@@ -134,7 +134,12 @@ int main(int argc, char **argv)
             iot_out_putc(o, '\n');
         }
         iot_out_printf(o, "fallback => %s\n", iot_ep_spec(rt.fallback));
+        iot_routes_free(&rt);
         iot_eps_free(eps);
+        iot_fields_free(f);
+        iot_strv_free(keys);
+        free(kfield);
+        free(a.route_text);
         return iot_diag_finish();
     }
 
@@ -229,8 +234,8 @@ int main(int argc, char **argv)
         }
         if (failed) break;
     }
-    iot_in_close(in);
     if (iot_eps_close(eps) < 0 && !failed) failed = fatal_child(eps);
+    iot_in_close(in);
 
     int64_t segs, kids, evicted;
     iot_eps_counts(eps, &segs, &kids, &evicted);
@@ -249,6 +254,9 @@ int main(int argc, char **argv)
         iot_stat_add(nm, rt.r[i].matched);
     }
     int rc = iot_diag_finish();
+    iot_routes_free(&rt);
+    iot_eps_free(eps);
+    iot_fields_free(f);
     iot_buf_free(&key);
     free(vals);
     free(sel);

@@ -226,7 +226,8 @@ struct inst {
     int fd;
     struct iot_buf pend;         /* child: bytes not yet written to the pipe */
     int64_t pend_recs;
-    struct iot_src pend_src;     /* where the first pending record came from */
+    int64_t pend_line;           /* where the first pending record came from */
+    char pend_file[256];         /* (a copy: the reader's name may be gone by the time we report) */
     int64_t opened;              /* iot_time_mono() */
     char *name;                  /* path or command line, for messages */
 };
@@ -452,9 +453,9 @@ static int child_fail(struct iot_eps *s, struct inst *in, int err, int64_t extra
     int off = snprintf(s->err, sizeof s->err, "%s: %s (%s)", in->name, why,
                        err == EPIPE ? "it stopped reading its input" : strerror(err));
     if (lost > 0 && off > 0 && (size_t)off < sizeof s->err)
-        snprintf(s->err + off, sizeof s->err - (size_t)off, "; %lld record%s not delivered, the first from %s:%lld",
-                 (long long)lost, lost == 1 ? "" : "s", in->pend_src.file ? in->pend_src.file : "<input>",
-                 (long long)in->pend_src.line);
+        snprintf(s->err + off, sizeof s->err - (size_t)off, "; up to %lld record%s not delivered, the first from %s:%lld",
+                 (long long)lost, lost == 1 ? "" : "s", in->pend_file[0] ? in->pend_file : "<input>",
+                 (long long)in->pend_line);
     in->pend_recs = 0;
     iot_buf_reset(&in->pend);
     s->failed = true;
@@ -668,7 +669,10 @@ int iot_ep_write(struct iot_eps *s, struct iot_ep *ep, const struct iot_ep_rec *
         if (s->o.max_bytes && iot_out_bytes(in->out) >= s->o.max_bytes) inst_close(s, in);
         return 0;
     }
-    if (in->pend_recs == 0 && r->src) in->pend_src = *r->src;
+    if (in->pend_recs == 0 && r->src) {
+        snprintf(in->pend_file, sizeof in->pend_file, "%s", r->src->file ? r->src->file : "<input>");
+        in->pend_line = r->src->line;
+    }
     iot_buf_add(&in->pend, r->line, r->len);
     iot_buf_addc(&in->pend, '\n');
     in->pend_recs++;
