@@ -281,7 +281,7 @@ static int intern(struct iot_keytab *t, const char *k, size_t n, int *count, cha
     int created;
     int *v = iot_keytab_get(t, k, n, &created);
     if (!v)
-        iot_die(IOT_EX_SOFTWARE, "too many keys (--max-keys)");
+        iot_die(IOT_EX_DATAERR, "more than %lld keys or groups (--max-keys)", (long long)P.max_keys);
     if (created) {
         *v = (*count)++;
         if (names) {
