@@ -14,7 +14,7 @@ void iot_det_defaults(struct iot_det_params *p, enum iot_det_method m)
 {
     memset(p, 0, sizeof *p);
     p->method = m;
-    p->threshold = m == IOT_DET_AUTO ? 0.5 : m == IOT_DET_MAD ? 3.5 : 3.0;
+    p->threshold = m == IOT_DET_AUTO ? 0.6 : m == IOT_DET_MAD ? 3.5 : 3.0;
     p->window = 100;
     p->warmup = 30;
     p->alpha = 0.05;
@@ -190,47 +190,65 @@ static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm
     r->dir = a->n == 0 || x == a->mean ? 0 : x > a->mean ? 1 : -1;
     double raw = auto_raw(a, x);
 
-    /* (3) new extreme: beyond the range by more than 5 % of it. Two deviations from the
-     * issue's design, both for the false-alert target: the value must also be surprising to
-     * the value model (|z| >= IOT_AUTO_EXTREME_Z; on white noise a plain new record beats the
-     * range + 5 % several times a day), and an isolated extreme does not widen the range (so
-     * a second spike of the same size is caught); two in a row do (a level shift alerts once,
-     * then becomes the range). */
-    bool beyond = false;
+    /* (3) new extreme: beyond the range by more than 5 % of it. Deviations from the issue's
+     * design, all measured on iot-sim data (bench/bench-anomaly.sh):
+     * - the value must also be surprising to the value model (|z| >= IOT_AUTO_EXTREME_Z): on
+     *   white noise a plain new record beats the range + 5 % several times a day;
+     * - the range holds normal values only: a surprising value (|z| >= IOT_AUTO_EXTREME_Z,
+     *   from IOT_AUTO_RANGE_N values on) widens it only when the previous value was surprising
+     *   too (a level shift alerts once, then becomes the range); an isolated spike or dip never
+     *   does, even during start-up, so the next one of the same size is caught;
+     * - the range forgets with the value model's memory (its ends relax towards the mean by
+     *   IOT_AUTO_ALPHA per value): "seen so far" became "seen in the last hours", else one
+     *   absorbed excursion or a wear drift hides every later spike inside it for good. */
+    bool beyond = false, surprising = false;
     if (a->n == 0) {
         a->lo = a->hi = x;
     } else {
         double tol = IOT_AUTO_EXTREME * (a->hi - a->lo);
         double z = a->n < 2 ? 0 : a->var > 0 ? fabs(x - a->mean) / sqrt(a->var)
                                              : x != a->mean ? INFINITY : 0;
-        beyond = (x > a->hi + tol || x < a->lo - tol) && z >= IOT_AUTO_EXTREME_Z &&
-                 a->n >= IOT_AUTO_EXTREME_N;
-        if (!beyond || a->beyond) {
-            if (beyond) {
-                if (a->pend < a->lo) a->lo = a->pend;
-                if (a->pend > a->hi) a->hi = a->pend;
-            }
+        surprising = z >= IOT_AUTO_EXTREME_Z && a->n >= IOT_AUTO_RANGE_N;
+        beyond = (x > a->hi + tol || x < a->lo - tol) && surprising && a->n >= IOT_AUTO_EXTREME_N;
+        /* in an episode: the previous value was surprising, or one of the last
+         * IOT_AUTO_SHORT was a capped surprise (|z| >= 4.42; z near 5 alternates) */
+        bool episode = a->beyond;
+        for (int i = 0; i < IOT_AUTO_SHORT && !episode; i++)
+            episode = a->ring[i] >= 1;
+        if (surprising && a->beyond) {
+            if (a->pend < a->lo) a->lo = a->pend;
+            if (a->pend > a->hi) a->hi = a->pend;
+        }
+        if (!surprising || episode) {
             if (x < a->lo) a->lo = x;
             if (x > a->hi) a->hi = x;
         }
+        if (a->n >= IOT_AUTO_EXTREME_N) {
+            a->lo += IOT_AUTO_ALPHA * (a->mean - a->lo);
+            a->hi += IOT_AUTO_ALPHA * (a->mean - a->hi);
+        }
     }
     r->extreme = beyond;
-    a->beyond = beyond;
+    a->beyond = surprising;
     a->pend = x;
 
-    /* (1) value model: exact running mean/variance during start-up, then EW with alpha. */
+    /* (1) value model: exact running mean/variance during start-up, then EW with alpha.
+     * The variance learns the squared deviation clipped to (IOT_AUTO_CLIP sd)² once the model
+     * has IOT_AUTO_EXTREME_N values: an injected spike or a 5-minute level shift no longer
+     * inflates it for hours (blinding the detector to the next anomaly), while a lasting
+     * change still widens it geometrically. The mean learns unclipped (it follows a lasting
+     * change at the design's pace; a 5-minute shift of 8 sd moves it by 0.4 sd). */
     a->n++;
     double w = a->n < 1 / IOT_AUTO_ALPHA ? 1.0 / a->n : IOT_AUTO_ALPHA;
-    double d = x - a->mean;
+    double d = x - a->mean, d2 = d * d;
+    if (a->n > IOT_AUTO_EXTREME_N && d2 > IOT_AUTO_CLIP * IOT_AUTO_CLIP * a->var)
+        d2 = IOT_AUTO_CLIP * IOT_AUTO_CLIP * a->var;
     if (a->n == 1) {
         a->mean = x;
         a->var = 0;
-    } else if (w > IOT_AUTO_ALPHA) {
+    } else {   /* Welford while w = 1/n, stdlib ewvariance after: both var += w((1-w)d² - var) */
         a->mean += d * w;
-        a->var += (d * (x - a->mean) - a->var) * w;
-    } else {
-        a->var = (1 - w) * (a->var + w * d * d);
-        a->mean += w * d;
+        a->var += ((1 - w) * d2 - a->var) * w;
     }
 
     /* (2) anomaly likelihood of the short-term mean of raw. */
@@ -246,9 +264,17 @@ static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm
      * white noise). The Wilson–Hilferty cube root makes it near-Gaussian; the moments are kept
      * on ma itself and carried over by the delta method, so the floors keep their meaning. */
     double p = 1;
-    if (a->d_sd > 0)
-        p = iot_likelihood_tail(cbrt(ma), cbrt(a->d_mean),
-                                a->d_sd / (3 * cbrt(a->d_mean * a->d_mean)));
+    if (a->d_sd > 0) {
+        double cm = cbrt(a->d_mean), csd = a->d_sd / (3 * cm * cm), c = cbrt(ma);
+        p = iot_likelihood_tail(c, cm, csd);
+        /* Once established, the moments learn ma winsorised at ±IOT_AUTO_LT_CLIP sd (in the
+         * cube-root scale; the variance is scaled back by IOT_AUTO_LT_K): anomalies must not
+         * teach the likelihood that anomalies are normal. */
+        double lim = IOT_AUTO_LT_CLIP * csd;
+        if (a->lt_n < IOT_AUTO_LT_CLIP_N) ;
+        else if (c > cm + lim) ma = (cm + lim) * (cm + lim) * (cm + lim);
+        else if (c < cm - lim) ma = cm - lim > 0 ? (cm - lim) * (cm - lim) * (cm - lim) : 0;
+    }
     a->lt_n++;
     double lw = a->lt_n < 1 / IOT_AUTO_ALPHA ? 1.0 / a->lt_n : IOT_AUTO_ALPHA;
     double ld = ma - a->lt_mean;
@@ -264,13 +290,20 @@ static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm
     }
     if (a->lt_n % IOT_AUTO_REESTIMATE == 0) {
         double m = a->lt_mean < 0.03 ? 0.03 : a->lt_mean;
-        double v = a->lt_var < 3e-4 ? 3e-4 : a->lt_var;
+        double v = a->lt_var / IOT_AUTO_LT_K;   /* undo the winsorising's shrinkage */
+        v = v < 3e-4 ? 3e-4 : v;
         a->d_mean = m;
         a->d_sd = sqrt(v);
     }
-    /* red/yellow repeat filter: a red value right after a red value counts as yellow. */
-    double pf = p <= 1e-5 && a->prev_p <= 1e-5 ? 1e-3 : p;
-    a->prev_p = p;
+    /* red/yellow repeat filter: a red value right after a red value counts as yellow. Red is
+     * the alert level itself (1e-5 at the issue's threshold 0.5), so that a short mean rising
+     * through the red zone to a higher threshold is not filtered before it gets there. */
+    double red = exp(prm->threshold * log(1e-10)), yellow = fmax(1e-3, 100 * red);
+    double pf = p <= red && a->prev_p <= red ? yellow : p;
+    /* Hysteresis: prev_p keeps a red until p climbs back above yellow, so a likelihood
+     * hovering at the red line while the model adapts to a lasting change alerts once. */
+    if (p <= red || p > yellow || a->prev_p > red)
+        a->prev_p = p;
     double ls = 0;
     if (a->n > IOT_AUTO_WARMUP) {
         ls = log(pf) / log(1e-10);

@@ -18,7 +18,7 @@ enum iot_det_mart { IOT_MART_POWER = 0, IOT_MART_MIXTURE };
 /* Parameters shared by every series of a run. Fill with iot_det_defaults, then override. */
 struct iot_det_params {
     enum iot_det_method method;
-    double threshold;     /* auto: score (0.5); zscore/ewma: |z| (3); mad: |M| (3.5) */
+    double threshold;     /* auto: score (0.6); zscore/ewma: |z| (3); mad: |M| (3.5) */
     int window;           /* zscore, mad: values in the sliding window (100) */
     int warmup;           /* zscore, mad, ewma: no alert before this many values (30) */
     double alpha;         /* ewma: weight of the newest value (0.05) */
@@ -41,7 +41,12 @@ const char *iot_det_method_name(enum iot_det_method m);
 #define IOT_AUTO_EXTREME_N  150           /* new-extreme override active from N values */
 #define IOT_AUTO_EXTREME    0.05          /* ... beyond the range by this fraction of it */
 #define IOT_AUTO_EXTREME_Z  5.0           /* ... and this many sd from the value model */
+#define IOT_AUTO_RANGE_N    30            /* isolated surprising values kept out of the range from N */
 #define IOT_AUTO_REFRACTORY 30            /* no second alert within N values */
+#define IOT_AUTO_CLIP       3.0           /* value model learns deviations clipped to ±N sd */
+#define IOT_AUTO_LT_K       0.9205        /* E[min(z², c²)], z ~ N(0,1), c = LT_CLIP: the variance's shrinkage */
+#define IOT_AUTO_LT_CLIP    2.0           /* likelihood moments learn short means winsorised at ±N sd */
+#define IOT_AUTO_LT_CLIP_N  1000          /* ... once the moments have learned N short means */
 
 /* auto state: fixed size, no heap (≤ 300 bytes per series). */
 struct iot_det_auto {
@@ -49,7 +54,7 @@ struct iot_det_auto {
     uint32_t since_alert;   /* values since the last alert (saturates) */
     uint32_t lt_n;          /* short-term means learned by the likelihood model */
     uint8_t ring_pos;
-    uint8_t beyond;         /* the previous value was beyond the range */
+    uint8_t beyond;         /* the previous value was surprising (|z| >= EXTREME_Z) */
     double mean, var;       /* value model (exact until 1/alpha values, then EW) */
     double lo, hi;          /* range of values seen (isolated excursions excluded) */
     double pend;            /* the previous beyond-range value, pending */

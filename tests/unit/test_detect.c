@@ -127,6 +127,36 @@ static void test_auto(void)
     CHECK(n <= 3, "auto: level shift gives few alerts (%d)", n);
     iot_det_free(&d, &p);
 
+    /* robust learning: a 5-minute level shift of 6 sd does not blind the detector to a
+     * smaller one (3 sd) an hour later; the old model's variance grew by ~0.2 per minute. */
+    iot_det_init(&d, &p);
+    run(&d, &p, &r, 7000, 0, 1, 0, NULL);
+    run(&d, &p, &r, 300, 6, 1, 0, NULL);
+    run(&d, &p, &r, 3600, 0, 1, 0, NULL);
+    n = run(&d, &p, &r, 200, 3, 1, 0, &first);
+    CHECK(first >= 0 && first < 30, "auto: 3 sd shift after a 6 sd one detected after %d values", first);
+    /* the red/yellow filter follows the threshold: at 0.8 a rising short mean is not filtered
+     * out on its way through 1e-5 */
+    struct iot_det_params p8 = p;
+    p8.threshold = 0.8;
+    iot_det_init(&d, &p8);
+    run(&d, &p8, &r, 5000, 0, 1, 0, NULL);
+    n = run(&d, &p8, &r, 200, 3, 1, 0, &first);
+    CHECK(first >= 0 && first < 30, "auto: threshold 0.8 still sees a 3 sd shift (%d)", first);
+    /* an early dip (before the override is active) does not widen the range for good */
+    iot_det_init(&d, &p);
+    run(&d, &p, &r, 60, 0, 1, 0, NULL);
+    feed(&d, &p, -9, NULL);
+    run(&d, &p, &r, 3000, 0, 1, 0, NULL);
+    sc = feed(&d, &p, -7, &al);
+    CHECK(sc == 1 && al, "auto: a dip like one seen during start-up alerts");
+    /* the range forgets: a 9 sd shift absorbed for an hour, then gone for a day; a 7 sd spike alerts */
+    run(&d, &p, &r, 3600, 9, 1, 0, NULL);
+    run(&d, &p, &r, 86400, 0, 1, 0, NULL);
+    sc = feed(&d, &p, 7, &al);
+    CHECK(sc == 1 && al, "auto: the range forgets an old excursion (%g)", sc);
+    iot_det_free(&d, &p);
+
     /* one threshold for quiet and noisy series: scores are scale-free */
     struct iot_det q, z;
     struct iot_rng r1, r2;
