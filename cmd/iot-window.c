@@ -198,6 +198,16 @@ static void input_init(struct input *p, const char *extra_fields[])
     for (int i = 0; i < p->set.nfields; i++) p->agg_idx[i] = iot_fields_add(p->f, p->set.fields[i]);
     for (int i = 0; extra_fields && extra_fields[i]; i++) iot_fields_add(p->f, extra_fields[i]);
     p->vals = iot_xcalloc((size_t)iot_fields_count(p->f) + 1, sizeof *p->vals);
+    /* an output member must not be written twice */
+    static const char *reserved[] = { "windowStart", "windowEnd", "timestamp", "event", "lastSeen",
+                                      "_partial", "_aggregates" };
+    for (int i = 0; i < p->set.nitems; i++) {
+        const char *n = p->set.items[i].name;
+        for (size_t r = 0; r < sizeof reserved / sizeof *reserved; r++)
+            if (strcmp(n, reserved[r]) == 0) iot_usage("-a: '%s' is an output field of its own; choose another name with 'as'", n);
+        for (int j = 0; j < p->nkey; j++)
+            if (strcmp(n, p->key_names[j]) == 0) iot_usage("-a: '%s' is a key field; choose another name with 'as'", n);
+    }
     p->in = iot_xcalloc((size_t)p->set.nfields + 1, sizeof *p->in);
 }
 
@@ -205,7 +215,7 @@ static void input_init(struct input *p, const char *extra_fields[])
 static void make_key(struct input *p)
 {
     iot_buf_reset(&p->key);
-    iot_buf_add(&p->key, "", 0);
+    if (!p->key.p) iot_buf_add(&p->key, "", 0);      /* a valid pointer for --key none */
     for (int i = 0; i < p->nkey; i++) {
         const struct iot_val *v = &p->vals[p->key_idx[i]];
         if (i) iot_buf_addc(&p->key, '\x1f');

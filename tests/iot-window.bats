@@ -262,3 +262,11 @@ fleet() { iot-sim --devices "${2:-20}" --count "$1" --seed 7 --faults late=0.05:
     assert_output --partial "EXIT STATUS"
     refute_output --partial "warning"
 }
+
+@test "an aggregate named like a key or an output field is refused" {
+    run iot-window --tumbling 1m -a 'count() as windowEnd' /dev/null
+    assert_failure 64
+    run iot-window --tumbling 1m -a 'max(x) as deviceId' /dev/null
+    assert_failure 64
+    assert_output --partial "key field"
+}
