@@ -31,6 +31,11 @@ b30=$(wc -c < "$s30")
 set -- $(run_timed 3 taskset -c 0 iot-predict score -m "$BENCH_DATA/m30.json" "$s30"); report "score 31 features, 400 trees (1 core)" 1000000 "$b30" "$1" "$2" 1000000
 set -- $(run_timed 3 taskset -c 0 iot-predict score -m "$BENCH_DATA/m1.json" "$s30");  report "score 31 features, 1 tree (parse+features+write)" 1000000 "$b30" "$1" "$2" 0
 set -- $(run_timed 3 taskset -c 0 iot-predict score -m "$BENCH_DATA/m30.json" --alerts-only --alert 1e12 "$s30"); report "score 400 trees, no records written" 1000000 "$b30" "$1" "$2" 0
+# CPU time (user + sys) is steadier than wall time on shared cores
+for mm in m30 m1; do
+    /usr/bin/time -f "%U %S" -o "$BENCH_DATA/cpu" iot-predict score -m "$BENCH_DATA/$mm.json" "$s30" > /dev/null
+    awk -v m="$mm" '{ c = $1 + $2; printf "  score with %s: %.2f s CPU = %.2f M rec per CPU second\n", m == "m30" ? "400 trees" : "1 tree", c, 1 / c }' "$BENCH_DATA/cpu"
+done
 command -v jq >/dev/null && { head -n 100000 "$s30" > "$BENCH_DATA/p100k.ndjson"
     set -- $(run_timed 3 jq -c '. + {rul: 1.5}' "$BENCH_DATA/p100k.ndjson"); report "peer: jq -c add member (100k)" 100000 "$(wc -c < "$BENCH_DATA/p100k.ndjson")" "$1" "$2" 0; }
 command -v mawk >/dev/null && { set -- $(run_timed 3 mawk '{ sub(/}$/, ",\"rul\":1.5}"); print }' "$s30"); report "peer: mawk append member" 1000000 "$b30" "$1" "$2" 0; }
