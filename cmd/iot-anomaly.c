@@ -14,6 +14,7 @@
 #include "out.h"
 #include "rec.h"
 #include "state.h"
+#include "time.h"
 
 enum { O_FIELD = 1, O_METHOD, O_THRESHOLD, O_WINDOW, O_WARMUP, O_ALPHA, O_CONFIDENCE, O_HISTORY,
        O_MODE, O_MART, O_EPSILON, O_SEASON, O_TREND, O_TESTPTS, O_ADMETHOD, O_SEASONTHR,
@@ -262,15 +263,66 @@ static void alert_head(struct iot_out *o)
     put_raw_or_null(o, &vals[kidx[0]]);
 }
 
-static void alert_tail(struct iot_out *o, const char *severity)
+/* Alert times are written as RFC 3339 UTC with milliseconds (epoch numbers read in
+ * --time-unit); a time that does not parse is copied as it came, an absent one is null. */
+static void put_time_ns(struct iot_out *o, int64_t ns)
 {
-    iot_out_puts(o, ",\"timestamp\":");
-    put_raw_or_null(o, &vals[tidx]);
+    char b[48];
+    size_t n = iot_time_fmt(ns, b);
+    iot_out_putc(o, '"');
+    iot_out_write(o, b, n);
+    iot_out_putc(o, '"');
+}
+
+static void put_time_val(struct iot_out *o, const struct iot_val *v)
+{
+    int64_t ns;
+    const char *why;
+    if (v->type != IOT_J_ARR && iot_val_time(v, iot_common.time_unit, &ns, &why) == 0)
+        put_time_ns(o, ns);
+    else
+        put_raw_or_null(o, v);
+}
+
+/* Element of a series' time array (iot-window --series writes bin starts as RFC 3339). */
+static void put_time_json(struct iot_out *o, const json_t *e)
+{
+    int64_t ns;
+    const char *why;
+    char num[40];
+    const char *t = NULL;
+    size_t n = 0;
+    if (json_is_string(e)) {
+        t = json_string_value(e);
+        n = json_string_length(e);
+        if (iot_time_parse(t, n, &ns, &why) == 0) { put_time_ns(o, ns); return; }
+    } else if (json_is_integer(e)) {
+        n = (size_t)snprintf(num, sizeof num, "%lld", (long long)json_integer_value(e));
+        t = num;
+    } else if (json_is_real(e)) {
+        n = (size_t)snprintf(num, sizeof num, "%.17g", json_real_value(e));
+        t = num;
+    }
+    if (t && iot_time_epoch(t, n, iot_common.time_unit, &ns, &why) == 0) { put_time_ns(o, ns); return; }
+    if (json_is_string(e)) iot_out_json_str(o, t, n);
+    else if (t) iot_out_write(o, t, n);
+    else iot_out_puts(o, "null");
+}
+
+static void alert_end(struct iot_out *o, const char *severity)
+{
     iot_out_puts(o, ",\"severity\":");
     iot_out_json_str(o, severity, strlen(severity));
     iot_out_putc(o, '}');
     iot_out_eol(o);
     iot_stat_add("alerts", 1);
+}
+
+static void alert_tail(struct iot_out *o, const char *severity)
+{
+    iot_out_puts(o, ",\"timestamp\":");
+    put_time_val(o, &vals[tidx]);
+    alert_end(o, severity);
 }
 
 static void emit_rule_alert(struct iot_out *o, const struct rule *r)
@@ -457,9 +509,22 @@ static void decompose_record(struct iot_out *o, const char *line, size_t len, co
         json_decref(a);
         if (bad >= 0) break;
     }
-    if (bad >= 0) {
-        iot_reject(src, line, len, "bad value", "%s: expected an array of numbers", A.fields[bad]);
+    /* the series' time axis: alerts take their element's time from it */
+    json_t *times = NULL;
+    if (bad < 0 && vals[tidx].type == IOT_J_ARR) {
+        times = json_loadb(vals[tidx].p, vals[tidx].n, JSON_DECODE_ANY, NULL);
+        for (int f = 0; f < A.nf && bad < 0; f++)
+            if (xs[f] && json_array_size(times) != ns[f]) {
+                iot_reject(src, line, len, "bad value", "%s: %zu values for %zu times in %s",
+                           A.fields[f], ns[f], json_array_size(times), iot_common.time_field);
+                bad = -2;
+            }
+    }
+    if (bad != -1) {
+        if (bad >= 0)
+            iot_reject(src, line, len, "bad value", "%s: expected an array of numbers", A.fields[bad]);
         for (int f = 0; f < A.nf; f++) free(xs[f]);
+        json_decref(times);
         return;
     }
     const struct rule *rule = match_rule();
@@ -489,7 +554,14 @@ static void decompose_record(struct iot_out *o, const char *line, size_t len, co
                 iot_out_json_num(o, xs[f][i]);
                 iot_out_puts(o, ",\"score\":");
                 iot_out_json_num(o, score[i]);
-                alert_tail(o, fabs(score[i]) >= 2 * A.dopt.k ? "critical" : "warning");
+                const char *sev = fabs(score[i]) >= 2 * A.dopt.k ? "critical" : "warning";
+                if (times) {
+                    iot_out_puts(o, ",\"timestamp\":");
+                    put_time_json(o, json_array_get(times, i));
+                    alert_end(o, sev);
+                } else {
+                    alert_tail(o, sev);
+                }
             }
         } else {
             if (A.nf > 1) {
@@ -518,6 +590,7 @@ static void decompose_record(struct iot_out *o, const char *line, size_t len, co
         free(base);
         free(xs[f]);
     }
+    json_decref(times);
     if (A.alerts) {
         if (rule) emit_rule_alert(o, rule);
         return;

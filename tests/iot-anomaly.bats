@@ -8,6 +8,59 @@ series() {
             printf "{\"deviceId\":\"%s\",\"timestamp\":%d,\"temperature\":%.3f,\"vibration\":%.3f}\n", d, 1700000000 + i, base + (s / 2147483647 - 0.5), 1 + (s % 1000) / 5000 } }'
 }
 
+# Golden cases: tests/golden/iot-anomaly/<case>/{cmd,input,expected,exit}; sh -c "$(cat cmd)" <
+# input in a scratch copy; expected = stdout and stderr as bats captures them. IOT_BLESS=1
+# rewrites expected and exit from the current output (review the diff!).
+GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
+golden() {
+    local c="$GOLDEN/$1"
+    [ -f "$c/cmd" ] || { echo "no case $1"; return 1; }
+    mkdir -p "$TMP/$1" && cp -r "$c/." "$TMP/$1/" && cd "$TMP/$1"
+    run sh -c "$(cat cmd)" < input
+    if [ "${IOT_BLESS:-}" = 1 ]; then
+        printf '%s\n' "$output" > "$c/expected"
+        echo "$status" > "$c/exit"
+    fi
+    assert_equal "$status" "$(cat "$c/exit")"
+    assert_equal "$output" "$(cat "$c/expected")"
+}
+
+@test "golden: Kusto series_outliers reference vector through decompose (no season, no trend)" { golden series-outliers-vector; }
+@test "golden: the reference architecture's maintenance rules on window rows, annotate then alerts" { golden rules-maintenance; }
+@test "golden: spikedip alerts with the p-value as score, epoch times normalised" { golden spikedip-alerts; }
+@test "golden: bad value, bad JSON and missing key reported, numeric strings and null accepted, exit 65" { golden bad-lines; }
+@test "golden: decompose alerts carry their bin's time from the series' time array; null bins skipped" { golden decompose-alerts-time; }
+
+@test "decompose consumes iot-window --series output as it is (nulls, counts, time axis)" {
+    # three days of 10-minute samples with a daily cycle, one hot hour planted on day 2 at 16:00
+    mawk 'BEGIN { s = 3; for (i = 0; i < 432; i++) { s = (s * 16807) % 2147483647
+        t = 1767225600 + i * 600; h = int(i / 6)
+        v = 50 + 3 * sin(6.283185307 * h / 24) + (s / 2147483647 - 0.5) * 0.3
+        if (h == 40) v += 5
+        if (h == 5) continue
+        printf "{\"deviceId\":\"m1\",\"timestamp\":%d,\"temperature\":%.2f}\n", t, v } }' > tele
+    iot-window --series 1h --from 2025-12-31T22:00:00Z --to 2026-01-04T00:00:00Z \
+        -a 'avg(temperature),count()' tele > series
+    run jq -c '[(.timestamp | length), (.avg_temperature | map(select(. == null)) | length)]' series
+    assert_output '[74,3]'
+    run iot-anomaly -m decompose -f avg_temperature,count series
+    assert_success
+    echo "$output" > out
+    run jq -c '.anomaly.avg_temperature | [.period, (.flags | length), .flags[42], .flags[7]]' out
+    assert_output '[24,74,1,0]'
+    run jq -c '.anomaly.count.flags | length' out
+    assert_output 74
+    run iot-anomaly -m decompose -f avg_temperature --alerts series
+    assert_success
+    assert_output --partial '"index":42,'
+    assert_output --partial '"timestamp":"2026-01-02T16:00:00.000Z","severity":"critical"}'
+    # a time axis that does not match the values is refused
+    sed 's/"avg_temperature":\[null,/"avg_temperature":[/' series > short
+    run iot-anomaly -m decompose -f avg_temperature short
+    assert_failure 65
+    assert_output --partial 'avg_temperature: 73 values for 74 times in timestamp'
+}
+
 @test "annotates each record, keeps the line, replaces an existing anomaly member" {
     printf '{"deviceId":"a", "temperature":20.50,"anomaly":7,"x":[1, 2]}\n' > in
     run iot-anomaly -f temperature in
@@ -94,7 +147,7 @@ series() {
     { series dev1 600; printf '{"deviceId":"dev1","timestamp":"2026-01-01T00:00:00Z","temperature":35}\n'; } > in
     run iot-anomaly -f temperature --alerts in
     assert_success
-    assert_output '{"deviceId":"dev1","alertType":"spike","field":"temperature","value":35,"score":1,"timestamp":"2026-01-01T00:00:00Z","severity":"critical"}'
+    assert_output '{"deviceId":"dev1","alertType":"spike","field":"temperature","value":35,"score":1,"timestamp":"2026-01-01T00:00:00.000Z","severity":"critical"}'
 }
 
 @test "rules: first match wins, annotate and alerts" {
@@ -176,10 +229,22 @@ series() {
     assert_failure 64
 }
 
-@test "time field and key copied into alerts; -t renames the time field" {
+@test "alerts: key copied, time normalised to RFC 3339 UTC; -t renames the time field; --time-unit" {
     { series a 600; printf '{"deviceId":"a","ts":5,"temperature":35}\n'; } > in
     run iot-anomaly -f temperature -t ts --alerts in
-    assert_output --partial '"timestamp":5,'
+    assert_output --partial '"deviceId":"a",'
+    assert_output --partial '"timestamp":"1970-01-01T00:00:05.000Z",'
+    run iot-anomaly -f temperature -t ts --time-unit ms --alerts in
+    assert_output --partial '"timestamp":"1970-01-01T00:00:00.005Z",'
+    printf '%s\n' '{"deviceId":"b","timestamp":"2026-01-01T01:00:00.5+01:00","x":1}' \
+        '{"deviceId":"b","timestamp":"not a time","x":1}' '{"deviceId":"b","x":1}' > r
+    run iot-anomaly --rule 'ONE: x == 1' --alerts r
+    assert_success
+    assert_line --index 0 --partial '"timestamp":"2026-01-01T00:00:00.500Z"'
+    assert_line --index 1 --partial '"timestamp":"not a time"'
+    assert_line --index 2 --partial '"timestamp":null'
+    run iot-anomaly --rule 'ONE: x == 1' --time-unit hours --alerts r
+    assert_failure 64
 }
 
 @test "-o, -u and /dev/full" {
