@@ -63,7 +63,16 @@ static ssize_t rd(struct iot_reader *r, char *p, size_t n)
 {
     if (!r->regular) {
         struct pollfd pfd = { r->fd, POLLIN, 0 };
-        if (poll(&pfd, 1, 0) == 0) iot_out_flush_all();
+        if (poll(&pfd, 1, 0) == 0) {
+            iot_out_flush_all();
+            /* wait in slices: a SIGTERM that lands between two reads is seen within 200 ms */
+            for (;;) {
+                if (iot_stop_requested) return 0;
+                int k = poll(&pfd, 1, 200);
+                if (k > 0) break;
+                if (k < 0 && errno != EINTR) break;
+            }
+        }
     }
     for (;;) {
         ssize_t k = read(r->fd, p, n);

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "time.h"
 
 #define OUT_BUF (256 * 1024)
+#define OUT_BUF_SMALL (16 * 1024)
 
 struct iot_out {
     int fd;
@@ -21,7 +23,7 @@ struct iot_out {
     char *path;         /* display name and final name */
     char *tmp;          /* ATOMIC: the temp file being written */
     char *buf;
-    size_t len;
+    size_t len, cap;
     uint64_t bytes;
     ZSTD_CCtx *z;
     char *zbuf;
@@ -76,7 +78,7 @@ static void start_zstd(struct iot_out *o)
 {
     o->z = ZSTD_createCCtx();
     if (!o->z) iot_die(IOT_EX_SOFTWARE, "out of memory (zstd)");
-    ZSTD_CCtx_setParameter(o->z, ZSTD_c_compressionLevel, 3);
+    ZSTD_CCtx_setParameter(o->z, ZSTD_c_compressionLevel, (o->flags & IOT_OUT_FAST) ? 1 : 3);
     ZSTD_CCtx_setParameter(o->z, ZSTD_c_checksumFlag, 1);
     o->zcap = ZSTD_CStreamOutSize();
     o->zbuf = iot_xmalloc(o->zcap);
@@ -88,7 +90,8 @@ static struct iot_out *new_out(int fd, const char *path, int flags)
     o->fd = fd;
     o->flags = flags;
     o->path = iot_xstrdup(path);
-    o->buf = iot_xmalloc(OUT_BUF);
+    o->cap = (flags & IOT_OUT_SMALLBUF) ? OUT_BUF_SMALL : OUT_BUF;
+    o->buf = iot_xmalloc(o->cap);
     if ((flags & IOT_OUT_ZSTD) || (!(flags & IOT_OUT_NOZSTD) && ends_with(path, ".zst")))
         start_zstd(o);
     o->next = all;
@@ -155,11 +158,11 @@ void iot_out_flush_all(void)
 void iot_out_write(struct iot_out *o, const void *p, size_t n)
 {
     o->bytes += n;
-    if (o->len + n > OUT_BUF) {
+    if (o->len + n > o->cap) {
         if (o->z) zstd_push(o, o->buf, o->len, ZSTD_e_continue);
         else raw_write(o, o->buf, o->len);
         o->len = 0;
-        if (n > OUT_BUF / 2) {   /* big pieces go straight through */
+        if (n > o->cap / 2) {   /* big pieces go straight through */
             if (o->z) zstd_push(o, p, n, ZSTD_e_continue);
             else raw_write(o, p, n);
             return;
@@ -173,7 +176,7 @@ void iot_out_puts(struct iot_out *o, const char *s) { iot_out_write(o, s, strlen
 
 void iot_out_putc(struct iot_out *o, int c)
 {
-    if (o->len + 1 > OUT_BUF) {
+    if (o->len + 1 > o->cap) {
         if (o->z) zstd_push(o, o->buf, o->len, ZSTD_e_continue);
         else raw_write(o, o->buf, o->len);
         o->len = 0;
@@ -224,17 +227,101 @@ void iot_out_json_str(struct iot_out *o, const char *s, size_t n)
     free(big);
 }
 
+static const char digits2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+static const double p10d[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+size_t iot_fmt_u64(char *buf, uint64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, digits2 + 2 * r, 2);
+    }
+    if (v >= 10) { p -= 2; memcpy(p, digits2 + 2 * v, 2); }
+    else *--p = (char)('0' + v);
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    memcpy(buf, p, n);
+    return n;
+}
+
+size_t iot_fmt_scaled(char *buf, int64_t v, int dec)
+{
+    char *p = buf;
+    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    if (v < 0) *p++ = '-';
+    if (dec <= 0) return (size_t)(p - buf) + iot_fmt_u64(p, a);
+    uint64_t scale = (uint64_t)p10d[dec], q = a / scale, f = a % scale;
+    p += iot_fmt_u64(p, q);
+    *p++ = '.';
+    for (int i = dec - 1; i >= 0; i--) { p[i] = (char)('0' + f % 10); f /= 10; }
+    return (size_t)(p + dec - buf);
+}
+
+/* m / 10^k as text with trailing zeros of the fraction dropped. */
+static int fmt_mk(char *buf, int neg, uint64_t m, int k)
+{
+    while (k > 0 && m % 10 == 0) { m /= 10; k--; }
+    char *p = buf;
+    if (neg && m) *p++ = '-';
+    p += iot_fmt_scaled(p, (int64_t)m, k);
+    return (int)(p - buf);
+}
+
+int iot_fmt_fixed(char *buf, double v, int dec)
+{
+    if (v != v || v - v != 0) { memcpy(buf, "null", 5); return 4; }
+    if (dec < 0) dec = 0;
+    if (dec > 9) dec = 9;
+    double a = v < 0 ? -v : v, x = a * p10d[dec];
+    if (!(x < 9007199254740992.0)) return iot_fmt_double(buf, v);
+    uint64_t m = (uint64_t)llround(x);
+    int n = fmt_mk(buf, v < 0, m, dec);
+    buf[n] = 0;
+    return n;
+}
+
+void iot_out_json_fixed(struct iot_out *o, double v, int decimals)
+{
+    char tmp[32];
+    int n = iot_fmt_fixed(tmp, v, decimals);
+    iot_out_write(o, tmp, (size_t)n);
+}
+
 int iot_fmt_double(char *buf, double v)
 {
     if (v != v || v - v != 0) { memcpy(buf, "null", 5); return 4; }
-    if (v == (double)(int64_t)v && v > -1e15 && v < 1e15) {
-        int n = snprintf(buf, 32, "%lld", (long long)v);
-        if (v == 0 && 1 / v < 0) { memcpy(buf, "-0", 3); n = 2; }
-        return n;
+    if (v == 0) {
+        if (1 / v < 0) { memcpy(buf, "-0", 3); return 2; }
+        buf[0] = '0'; buf[1] = 0;
+        return 1;
+    }
+    /* Fast path: the fewest fraction digits k for which m = round(|v|·10^k) < 2^53 gives
+     * m / 10^k == |v| in IEEE arithmetic. Reading "m·10^-k" back is correctly rounded to
+     * fl(m / 10^k) (Clinger's fast path), so the text reads back to v; fewer fraction digits
+     * means fewer significant digits, so it is the shortest fixed form. Only for magnitudes
+     * where fixed notation is also the shortest overall. */
+    double a = v < 0 ? -v : v;
+    if (a >= 1e-4 && a < 1e15) {     /* where %g would also print fixed notation */
+        for (int k = 0; k <= 17; k++) {
+            double x = a * p10d[k];
+            if (x >= 9007199254740992.0) break;
+            double r = (double)(uint64_t)llround(x);
+            if (r / p10d[k] == a) {
+                int n = fmt_mk(buf, v < 0, (uint64_t)r, k);
+                buf[n] = 0;
+                return n;
+            }
+        }
     }
     /* %.15g is the shortest form whenever one of ≤ 15 digits exists (DBL_DIG = 15);
      * otherwise 16 or 17 digits, whichever first reads back identically. */
-    for (int prec = 15; prec <= 17; prec++) {
+    for (int prec = a < 1e-300 ? 1 : 15; prec <= 17; prec++) {   /* subnormals carry fewer digits */
         int n = snprintf(buf, 32, "%.*g", prec, v);
         if (prec == 17 || strtod(buf, NULL) == v) return n;
     }
@@ -319,8 +406,24 @@ void iot_out_abort(struct iot_out *o)
 
 void iot_out_abort_all(void)
 {
-    for (struct iot_out *o = all; o; o = o->next)
+    /* Data segments are published with what they hold (every record in them is whole once
+     * flushed); state-like files are removed. Runs once, from iot_die. */
+    struct iot_out *o = all;
+    while (o) {
+        struct iot_out *n = o->next;
+        if (o->tmp && (o->flags & IOT_OUT_KEEP_ON_ERROR)) {
+            if (o->len) {
+                if (o->z) zstd_push(o, o->buf, o->len, ZSTD_e_end);
+                else raw_write(o, o->buf, o->len);
+                o->len = 0;
+            } else if (o->z) {
+                zstd_push(o, "", 0, ZSTD_e_end);
+            }
+            if (fsync(o->fd) == 0 && rename(o->tmp, o->path) == 0) { free(o->tmp); o->tmp = NULL; }
+        }
         if (o->tmp) { unlink(o->tmp); free(o->tmp); o->tmp = NULL; }
+        o = n;
+    }
 }
 
 void iot_out_close_all(void)

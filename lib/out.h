@@ -13,6 +13,10 @@ enum {
     IOT_OUT_APPEND = 2,   /* append (new zstd frame if .zst) */
     IOT_OUT_ZSTD   = 4,   /* force zstd; also implied by a ".zst" suffix */
     IOT_OUT_NOZSTD = 8,   /* never zstd */
+    IOT_OUT_FAST   = 16,  /* zstd level 1 instead of 3 (hot-path data lakes) */
+    IOT_OUT_SMALLBUF = 32,/* 16 KiB buffer instead of 256 KiB (many files open at once) */
+    IOT_OUT_KEEP_ON_ERROR = 64, /* ATOMIC data segment: on a fatal error elsewhere, publish what
+                                   was written instead of removing it (records are never split) */
 };
 
 /* Opens path (NULL or "-" = stdout). Cannot create: message, exit 73. The writer is registered
@@ -52,6 +56,15 @@ const char *iot_out_path(const struct iot_out *o);
 uint64_t iot_out_bytes(const struct iot_out *o);   /* bytes written before compression */
 
 /* Formats v as the shortest decimal that reads back to the same double. Returns length.
- * buf must hold 32 bytes. Not for NaN/Inf (writes "null"). */
+ * buf must hold 32 bytes. NaN/Inf are written as "null". */
 int iot_fmt_double(char *buf, double v);
+/* v rounded to `decimals` places (0..9), trailing zeros dropped ("0.5", "71", "-0.25"); the text
+ * reads back as the double nearest to that decimal. Fast (no printf); falls back to
+ * iot_fmt_double when |v| is too large for exact fixed point. buf >= 32 bytes. */
+int iot_fmt_fixed(char *buf, double v, int decimals);
+/* A scaled integer as a decimal with exactly `decimals` places: (7130, 2) → "71.30". */
+size_t iot_fmt_scaled(char *buf, int64_t v, int decimals);
+/* Unsigned integer in decimal; returns length (buf >= 21). */
+size_t iot_fmt_u64(char *buf, uint64_t v);
+void iot_out_json_fixed(struct iot_out *o, double v, int decimals);
 #endif
