@@ -7,6 +7,7 @@
 #define IOT_CSVIN_H
 #include <stddef.h>
 #include "buf.h"
+#include "rec.h"
 
 struct iot_csvin;
 
@@ -24,9 +25,15 @@ void iot_csvin_reset(struct iot_csvin *c);
  * *err says why (static or internal storage, valid until the next call). After 1 or -1,
  * iot_csvin_raw gives the row's original text (lines joined with '\n') for the dead-letter
  * stream, and iot_csvin_first_line the input line number where the row began (relative to
- * the lines fed since the last reset, 1-based). */
+ * the lines fed since the last reset, 1-based). The raw text is valid until the next call. */
 int iot_csvin_line(struct iot_csvin *c, const char *line, size_t len, struct iot_buf *out,
                    const char **err);
+/* Binds a field set: from then on, each record iot_csvin_line completes also fills vals
+ * (iot_fields_count(f) of them, the caller's) as iot_rec_scan(f, record) would — a plain name
+ * gets the column of that name (the last non-empty one if named twice), a dotted path is
+ * absent — pointing into *out, so the caller need not scan the record again. The record is
+ * valid JSON by construction. f and vals must outlive c (or be bound anew). */
+void iot_csvin_bind(struct iot_csvin *c, const struct iot_fields *f, struct iot_val *vals);
 /* End of a file: -1 with *err if a quoted field is still open (raw text available), else 0. */
 int iot_csvin_finish(struct iot_csvin *c, const char **err);
 const char *iot_csvin_raw(const struct iot_csvin *c, size_t *len);

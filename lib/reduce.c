@@ -6,6 +6,7 @@
 #include "reduce.h"
 #include "keytab.h"
 #include "buf.h"
+#include "rec.h"
 
 struct fst {
     double av;          /* anchor: last passed value (ExcDev reference / swinging-door A) */
@@ -209,4 +210,14 @@ void iot_reduce_free(struct iot_reduce *r)
     iot_keytab_free(r->keys, free_kst);
     free(r->f);
     free(r);
+}
+
+void iot_reduce_vals(struct iot_reduce_val *rv, const struct iot_val *vals, const int *idx, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const struct iot_val *v = &vals[idx[i]];
+        rv[i].state = v->type == IOT_J_ABSENT ? IOT_RV_ABSENT
+                    : v->type == IOT_J_NUM && iot_val_num(v, &rv[i].v) == 0 ? IOT_RV_NUM
+                    : IOT_RV_OTHER;
+    }
 }

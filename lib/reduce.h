@@ -23,6 +23,9 @@ struct iot_reduce_field { int kind; double dev; };
 /* A field's value in one record. */
 enum { IOT_RV_ABSENT = 0, IOT_RV_NUM = 1, IOT_RV_OTHER = 2 };
 struct iot_reduce_val { double v; int state; };
+/* Fills rv[0..n) from scanned values: vals[idx[i]] (see rec.h). */
+struct iot_val;
+void iot_reduce_vals(struct iot_reduce_val *rv, const struct iot_val *vals, const int *idx, int n);
 
 /* Called for each record to pass, in output order; line is the text given to push. */
 typedef void (*iot_reduce_emit_fn)(void *ctx, const char *line, size_t len);
