@@ -227,7 +227,7 @@ void iot_out_json_str(struct iot_out *o, const char *s, size_t n)
     free(big);
 }
 
-static const char digits2[] =
+const char iot_digits2[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
@@ -241,9 +241,9 @@ size_t iot_fmt_u64(char *buf, uint64_t v)
         unsigned r = (unsigned)(v % 100);
         v /= 100;
         p -= 2;
-        memcpy(p, digits2 + 2 * r, 2);
+        memcpy(p, iot_digits2 + 2 * r, 2);
     }
-    if (v >= 10) { p -= 2; memcpy(p, digits2 + 2 * v, 2); }
+    if (v >= 10) { p -= 2; memcpy(p, iot_digits2 + 2 * v, 2); }
     else *--p = (char)('0' + v);
     size_t n = (size_t)(tmp + sizeof tmp - p);
     memcpy(buf, p, n);

@@ -66,5 +66,7 @@ int iot_fmt_fixed(char *buf, double v, int decimals);
 size_t iot_fmt_scaled(char *buf, int64_t v, int decimals);
 /* Unsigned integer in decimal; returns length (buf >= 21). */
 size_t iot_fmt_u64(char *buf, uint64_t v);
+/* "00" "01" ... "99": two digits of n at iot_digits2 + 2*n, for hand-rolled formatters. */
+extern const char iot_digits2[201];
 void iot_out_json_fixed(struct iot_out *o, double v, int decimals);
 #endif

@@ -159,8 +159,6 @@ size_t iot_sim_malform(int format, char *buf, size_t len, uint64_t h);
 size_t iot_sim_asset(const struct iot_sim *s, int64_t dev, char *buf);
 size_t iot_sim_asset_header(char *buf);
 
-/* Fixed-point number: v scaled by 10^dec (e.g. 713, 1 → "71.3"). Returns length. */
-size_t iot_sim_fmt_fixed(char *buf, int64_t v, int dec);
 /* RFC 3339 UTC with milliseconds (as iot_time_fmt), fast for increasing times. */
 size_t iot_sim_fmt_time(char *buf, int64_t ns);
 

@@ -3,43 +3,8 @@
 #include <string.h>
 #include "sim.h"
 #include "sim_impl.h"
+#include "out.h"
 #include "time.h"
-
-static const char digits2[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-
-static size_t fmt_u64(char *buf, uint64_t v)
-{
-    char tmp[24];
-    char *p = tmp + sizeof tmp;
-    while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
-        v /= 100;
-        p -= 2;
-        memcpy(p, digits2 + 2 * r, 2);
-    }
-    if (v >= 10) { p -= 2; memcpy(p, digits2 + 2 * v, 2); }
-    else *--p = (char)('0' + v);
-    size_t n = (size_t)(tmp + sizeof tmp - p);
-    memcpy(buf, p, n);
-    return n;
-}
-
-size_t iot_sim_fmt_fixed(char *buf, int64_t v, int dec)
-{
-    static const uint64_t p10[] = { 1, 10, 100, 1000, 10000 };
-    char *p = buf;
-    uint64_t a;
-    if (v < 0) { *p++ = '-'; a = (uint64_t)0 - (uint64_t)v; } else a = (uint64_t)v;
-    if (dec <= 0) return (size_t)(p - buf) + fmt_u64(p, a);
-    uint64_t q = a / p10[dec], f = a % p10[dec];
-    p += fmt_u64(p, q);
-    *p++ = '.';
-    for (int i = dec - 1; i >= 0; i--) { p[i] = (char)('0' + f % 10); f /= 10; }
-    return (size_t)(p + dec - buf);
-}
 
 /* The date part changes once a day: keep it. */
 static _Thread_local int64_t cached_day = INT64_MIN;
@@ -62,11 +27,11 @@ size_t iot_sim_fmt_time(char *buf, int64_t ns)
              s = (unsigned)(ms / 1000 % 60), f = (unsigned)(ms % 1000);
     memcpy(buf, cached_date, 11);
     char *p = buf + 11;
-    memcpy(p, digits2 + 2 * h, 2); p[2] = ':';
-    memcpy(p + 3, digits2 + 2 * mi, 2); p[5] = ':';
-    memcpy(p + 6, digits2 + 2 * s, 2); p[8] = '.';
+    memcpy(p, iot_digits2 + 2 * h, 2); p[2] = ':';
+    memcpy(p + 3, iot_digits2 + 2 * mi, 2); p[5] = ':';
+    memcpy(p + 6, iot_digits2 + 2 * s, 2); p[8] = '.';
     p[9] = (char)('0' + f / 100);
-    memcpy(p + 10, digits2 + 2 * (f % 100), 2);
+    memcpy(p + 10, iot_digits2 + 2 * (f % 100), 2);
     p[12] = 'Z';
     return 24;
 }
@@ -110,12 +75,12 @@ static char *put_id_num(char *p, uint32_t dev)
 {
     if (dev < 1000000) {
         unsigned a = dev / 10000, b = dev / 100 % 100, c = dev % 100;
-        memcpy(p, digits2 + 2 * a, 2);
-        memcpy(p + 2, digits2 + 2 * b, 2);
-        memcpy(p + 4, digits2 + 2 * c, 2);
+        memcpy(p, iot_digits2 + 2 * a, 2);
+        memcpy(p + 2, iot_digits2 + 2 * b, 2);
+        memcpy(p + 4, iot_digits2 + 2 * c, 2);
         return p + 6;
     }
-    return p + fmt_u64(p, dev);
+    return p + iot_fmt_u64(p, dev);
 }
 
 #define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
@@ -141,7 +106,7 @@ static size_t format_json(const struct iot_sim *s, const struct iot_sim_rec *r, 
         for (int k = 0; k < t->nsensors; k++) {
             memcpy(p, fr->key[k], fr->key_len[k]); p += fr->key_len[k];
             if (r->missing[k]) PUT(p, "null");
-            else p += iot_sim_fmt_fixed(p, r->value[k], t->s[k].decimals);
+            else p += iot_fmt_scaled(p, r->value[k], t->s[k].decimals);
         }
         if (r->high) PUT(p, ",\"priority\":\"high\",\"messageType\":\"telemetry\"");
         else PUT(p, ",\"priority\":\"normal\",\"messageType\":\"telemetry\"");
@@ -155,7 +120,7 @@ static size_t format_json(const struct iot_sim *s, const struct iot_sim_rec *r, 
                 *p++ = '"';
             }
             PUT(p, ",\"_rul\":");
-            p += iot_sim_fmt_fixed(p, r->rul, 0);
+            p += iot_fmt_scaled(p, r->rul, 0);
         }
     } else if (r->msg == IOT_SIM_FAILURE) {
         PUT(p, ",\"priority\":\"high\",\"messageType\":\"failure\",\"component\":\"");
@@ -166,7 +131,7 @@ static size_t format_json(const struct iot_sim *s, const struct iot_sim_rec *r, 
         PUT(p, ",\"priority\":\"normal\",\"messageType\":\"maintenance\",\"component\":\"");
         p = put_str(p, t->m[r->mode].name);
         PUT(p, "\",\"action\":\"replace\",\"downtime\":");
-        p += iot_sim_fmt_fixed(p, r->downtime / IOT_NS_PER_S, 0);
+        p += iot_fmt_scaled(p, r->downtime / IOT_NS_PER_S, 0);
     }
     *p++ = '}';
     return (size_t)(p - buf);
@@ -189,7 +154,7 @@ static size_t format_csv(const struct iot_sim *s, const struct iot_sim_rec *r, c
     for (int c = 0; c < s->ncols; c++) {
         *p++ = ',';
         int k = at[c];
-        if (k >= 0 && !r->missing[k]) p += iot_sim_fmt_fixed(p, r->value[k], t->s[k].decimals);
+        if (k >= 0 && !r->missing[k]) p += iot_fmt_scaled(p, r->value[k], t->s[k].decimals);
     }
     static const char *msg[] = { "telemetry", "failure", "maintenance" };
     p = put_str(p, r->high ? ",high," : ",normal,");
@@ -204,7 +169,7 @@ static size_t format_csv(const struct iot_sim *s, const struct iot_sim_rec *r, c
         *p++ = ',';
         if (r->msg == IOT_SIM_TELEMETRY && r->an_sensor >= 0) p = put_str(p, t->s[r->an_sensor].name);
         *p++ = ',';
-        if (r->msg != IOT_SIM_MAINTENANCE) p += iot_sim_fmt_fixed(p, r->rul, 0);
+        if (r->msg != IOT_SIM_MAINTENANCE) p += iot_fmt_scaled(p, r->rul, 0);
     }
     return (size_t)(p - buf);
 }

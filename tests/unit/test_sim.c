@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include "unit.h"
 #include "rec.h"
+#include "out.h"
 #include "sim.h"
 #include "time.h"
 
@@ -24,11 +25,11 @@ static struct iot_sim *mk(int64_t devices, int64_t count, const char *types, boo
 static void test_format(void)
 {
     char b[64];
-    b[iot_sim_fmt_fixed(b, 713, 1)] = 0; CHECK_STR(b, "71.3", "fixed 71.3");
-    b[iot_sim_fmt_fixed(b, -5, 2)] = 0; CHECK_STR(b, "-0.05", "fixed -0.05");
-    b[iot_sim_fmt_fixed(b, 0, 1)] = 0; CHECK_STR(b, "0.0", "fixed 0.0");
-    b[iot_sim_fmt_fixed(b, 1234567, 0)] = 0; CHECK_STR(b, "1234567", "fixed integer");
-    b[iot_sim_fmt_fixed(b, 100000, 4)] = 0; CHECK_STR(b, "10.0000", "fixed 4 decimals");
+    b[iot_fmt_scaled(b, 713, 1)] = 0; CHECK_STR(b, "71.3", "fixed 71.3");
+    b[iot_fmt_scaled(b, -5, 2)] = 0; CHECK_STR(b, "-0.05", "fixed -0.05");
+    b[iot_fmt_scaled(b, 0, 1)] = 0; CHECK_STR(b, "0.0", "fixed 0.0");
+    b[iot_fmt_scaled(b, 1234567, 0)] = 0; CHECK_STR(b, "1234567", "fixed integer");
+    b[iot_fmt_scaled(b, 100000, 4)] = 0; CHECK_STR(b, "10.0000", "fixed 4 decimals");
     /* the fast clock agrees with the library's formatter, across days and before 1970 */
     int64_t ts[] = { 0, 1767225601000000000LL, 1767225601999000000LL, 951782400123000000LL,
                      -86400001000000LL, 4102444799999000000LL };
