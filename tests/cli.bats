@@ -108,3 +108,13 @@ longopts() { "$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
     assert_success
     [ -z "$(find "$TMP/root" -type f)" ] || fail "left: $(find "$TMP/root" -type f)"
 }
+
+@test "the demo (make demo) runs every stage and shows results" {
+    run sh "$ROOT_DIR/examples/demo.sh"
+    assert_success
+    assert_output --partial "1. iot-sim"
+    assert_output --regexp "stats: \{\"tool\":\"iot-ingest\",\"lines_in\":[0-9]+"
+    assert_output --regexp "cnc-[0-9]+ +2026-01-01T06:00:00.000Z"
+    assert_output --regexp "[1-9][0-9]* alerts"
+    assert_output --partial "lake/2026/01/01/Pump.ndjson.zst"
+}
