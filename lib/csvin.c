@@ -75,9 +75,11 @@ static void map_columns(struct iot_csvin *c)
     c->col_field = iot_xmalloc(sizeof *c->col_field * (size_t)(c->nnames ? c->nnames : 1));
     for (int j = 0; j < c->nnames; j++) {
         c->col_field[j] = -1;
-        for (int i = 0; c->bound && i < iot_fields_count(c->bound); i++)
-            if (strcmp(iot_fields_path(c->bound, i), c->raw_names[j]) == 0)
+        for (int i = 0; c->bound && i < iot_fields_count(c->bound); i++) {
+            const char *path = iot_fields_path(c->bound, i);
+            if (!strchr(path, '.') && strcmp(path, c->raw_names[j]) == 0)
                 c->col_field[j] = i;
+        }
     }
 }
 

@@ -253,6 +253,7 @@ static int seen_by_key(struct iot_dedupe *d, const char *key, size_t klen, int64
                 return 1;
     }
     ring_expire(d, r, horizon);
+    sweep_one(d, horizon, r, 0);   /* two keys a call: the hand outruns new keys */
     sweep_one(d, horizon, r, 0);
     /* the bound: forget early, sweeping keys round-robin (at most one full turn) */
     for (size_t turns = iot_keytab_count(d->keys) + 1; d->total >= d->max && turns; turns--)

@@ -175,6 +175,12 @@ const struct iot_ingest_rec *iot_ingest_input_next(struct iot_ingest_input *in)
  * truncated), or -1 if the text is not of that form. */
 static int64_t zulu_fraction(const char *s, size_t n)
 {
+    if (n == 5 && s[0] == '.' && (s[4] == 'Z' || s[4] == 'z')) {   /* ".mmmZ", the usual */
+        unsigned a = (unsigned)(s[1] - '0'), b = (unsigned)(s[2] - '0'), c = (unsigned)(s[3] - '0');
+        if (a > 9 || b > 9 || c > 9)
+            return -1;
+        return (int64_t)(a * 100 + b * 10 + c) * IOT_NS_PER_MS;
+    }
     if (n == 1)
         return s[0] == 'Z' || s[0] == 'z' ? 0 : -1;
     if (n < 3 || (s[0] != '.' && s[0] != ',') || (s[n - 1] != 'Z' && s[n - 1] != 'z'))

@@ -24,8 +24,9 @@ struct iot_recedit {
     struct ren ren[MAX_REN];
     int nren, ready;
     struct iot_buf consts;  /* the set members, joined with ',' */
-    int64_t tsec;           /* time text cache: the second in tbuf, and the prefix length */
+    int64_t tsec, tsec_ns;  /* time text cache: the second in tbuf (s, ns), the prefix length */
     size_t tplen;
+    int tvalid;
     char tbuf[48];
 };
 
@@ -36,7 +37,7 @@ struct iot_recedit *iot_recedit_new(struct iot_fields *f, int time_index)
     struct iot_recedit *e = iot_xcalloc(1, sizeof *e);
     e->f = f;
     e->time = time_index;
-    e->tsec = INT64_MIN;
+    e->tsec = e->tsec_ns = INT64_MIN;
     return e;
 }
 
@@ -266,8 +267,17 @@ static int drop_edits(const char *s, size_t n, const struct iot_val *const *d, i
 
 const char *iot_recedit_time_text(struct iot_recedit *e, int64_t t, size_t *n)
 {
-    int64_t s = iot_floordiv(t, IOT_NS_PER_S), ms = (t - s * IOT_NS_PER_S) / IOT_NS_PER_MS;
+    int64_t s, ms;
+    if (e->tvalid && t >= e->tsec_ns && t - e->tsec_ns < IOT_NS_PER_S) {   /* the cached second */
+        s = e->tsec;
+        ms = (t - e->tsec_ns) / IOT_NS_PER_MS;
+    } else {
+        s = iot_floordiv(t, IOT_NS_PER_S);
+        ms = (t - s * IOT_NS_PER_S) / IOT_NS_PER_MS;
+    }
     if (s != e->tsec) {
+        e->tsec_ns = s * IOT_NS_PER_S;
+        e->tvalid = 1;
         e->tbuf[0] = '"';
         e->tplen = iot_time_fmt(s * IOT_NS_PER_S, e->tbuf + 1) + 1 - 4;   /* up to and with '.' */
         e->tsec = s;
