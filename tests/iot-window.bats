@@ -270,3 +270,14 @@ fleet() { iot-sim --devices "${2:-20}" --count "$1" --seed 7 --faults late=0.05:
     assert_failure 64
     assert_output --partial "key field"
 }
+
+@test "--state: K-part equivalence holds for --absent reports too" {
+    iot-sim --devices 20 --count 20000 --seed 9 > a.ndjson
+    awk '!(/pump-000018/ && NR > 5000 && NR < 9000)' a.ndjson > gap.ndjson
+    iot-window --tumbling 1m --absent 3s --state one.state gap.ndjson > one
+    split -n l/5 gap.ndjson part.
+    for p in part.*; do iot-window --tumbling 1m --absent 3s --state k.state "$p"; done > k
+    grep -q '"event":"absent"' one
+    grep -q '"event":"present"' one
+    cmp one k
+}
