@@ -118,3 +118,17 @@ longopts() { "$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
     assert_output --regexp "[1-9][0-9]* alerts"
     assert_output --partial "lake/2026/01/01/Pump.ndjson.zst"
 }
+
+@test "flush before blocking: a live record goes through a pipeline while the input stays open" {
+    mkfifo in.fifo
+    # writer: one record, then keeps the pipe open for 4 s
+    ( printf '{"deviceId":"d1","timestamp":"2026-01-01T00:00:00Z","temperature":80}\n'; sleep 4 ) > in.fifo &
+    start=$(date +%s%N)
+    iot-ingest < in.fifo | iot-route -r 'hot: temperature > 50 => -' --fallback drop |
+        { read -r l; date +%s%N > arrived; printf '%s\n' "$l" > got; cat > /dev/null; }
+    wait
+    grep -q '"deviceId":"d1"' got || fail "got: $(cat got)"
+    # the record must arrive long before the writer closes the pipe (4 s)
+    ms=$(( ($(cat arrived) - start) / 1000000 ))
+    [ "$ms" -lt 3000 ] || fail "took $ms ms"
+}
