@@ -1,15 +1,12 @@
 /* iot-ingest: the front door. NDJSON or CSV (zstd or not) in; validated, time-normalised,
  * renamed, enriched, deduplicated, reduced NDJSON out; optional event-time merge and replay. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "assets.h"
 #include "cli.h"
 #include "dedupe.h"
 #include "diag.h"
 #include "ingest_input.h"
-#include "merge.h"
 #include "out.h"
 #include "pace.h"
 #include "recedit.h"
@@ -75,38 +72,22 @@ static struct {
 } opt = { .dwin = 600 * IOT_NS_PER_S, .max_keys = 1000000 };
 static struct iot_ingest_opts inopt = { .delim = ',' };
 
-static void add_reduce(const char *arg, int kind, const char *name)
+static void add_list(char ***v, int *n, const char *arg, char sep)
 {
-    int n;
-    char **v = iot_split(arg, ',', &n);
-    for (int i = 0; i < n; i++) {
-        char *eq = strrchr(v[i], '=');
-        if (!eq || eq == v[i])
-            iot_usage("%s: '%s' is not FIELD=DEVIATION", name, v[i]);
-        *eq = 0;
-        double dev = iot_cli_double(name, eq + 1);
-        if (dev < 0)
-            iot_usage("%s: the deviation of %s must not be negative", name, v[i]);
-        opt.red = iot_xrealloc(opt.red, sizeof *opt.red * (size_t)(opt.nred + 1));
-        opt.red_field = iot_xrealloc(opt.red_field, sizeof *opt.red_field * (size_t)(opt.nred + 1));
-        opt.red[opt.nred] = (struct iot_reduce_field){ kind, dev };
-        opt.red_field[opt.nred++] = iot_xstrdup(v[i]);
-    }
-    iot_strv_free(v);
-}
-
-static void append(char ***v, int *n, char **add, int nadd)
-{
-    *v = iot_xrealloc(*v, sizeof **v * (size_t)(*n + nadd + 1));
-    for (int i = 0; i < nadd; i++)
-        (*v)[(*n)++] = iot_xstrdup(add[i]);
+    int k;
+    char **add = sep ? iot_split(arg, sep, &k) : (char *[]){ (char *)arg, NULL }, **at = add;
+    k = sep ? k : 1;
+    *v = iot_xrealloc(*v, sizeof **v * (size_t)(*n + k + 1));
+    for (; *at; at++)
+        (*v)[(*n)++] = iot_xstrdup(*at);
+    if (sep)
+        iot_strv_free(add);
 }
 
 static void on_opt(int id, const char *arg, void *ctx)
 {
     (void)ctx;
-    int n;
-    char **v;
+    const char *why_;
     switch (id) {
     case O_FORMAT:
         if (strcmp(arg, "ndjson") == 0 || strcmp(arg, "json") == 0) inopt.format = IOT_FMT_NDJSON;
@@ -129,18 +110,10 @@ static void on_opt(int id, const char *arg, void *ctx)
         break;
     case O_REBASE: opt.rebase = arg; iot_cli_time("--rebase", arg); break;
     case O_SCHEMA: opt.schema = arg; break;
-    case O_RENAME:
-        v = iot_split(arg, ',', &n);
-        append(&opt.rename, &opt.nrename, v, n);
-        iot_strv_free(v);
-        break;
+    case O_RENAME: add_list(&opt.rename, &opt.nrename, arg, ','); break;
     case O_INGEST: opt.ingest_time = arg; break;
-    case O_SET: append(&opt.set, &opt.nset, (char **)&arg, 1); break;
-    case O_DROP:
-        v = iot_split(arg, ',', &n);
-        append(&opt.drop, &opt.ndrop, v, n);
-        iot_strv_free(v);
-        break;
+    case O_SET: add_list(&opt.set, &opt.nset, arg, 0); break;
+    case O_DROP: add_list(&opt.drop, &opt.ndrop, arg, ','); break;
     case O_ASSETS: opt.assets = arg; break;
     case O_APREFIX: opt.aprefix = arg; break;
     case O_UNKNOWN:
@@ -152,8 +125,12 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_DEDUPE: opt.dedupe = 1; opt.dedupe_fields = arg; break;
     case O_DWIN: opt.dwin = iot_cli_duration("--dedupe-window", arg); break;
     case O_DMAX: opt.dmax = iot_cli_int("--dedupe-max", arg, 1, INT64_MAX / 64); break;
-    case O_DEADBAND: add_reduce(arg, IOT_RED_DEADBAND, "--deadband"); break;
-    case O_SWING: add_reduce(arg, IOT_RED_SWING, "--swinging-door"); break;
+    case O_DEADBAND:
+    case O_SWING:
+        if (iot_reduce_parse(arg, id == O_SWING ? IOT_RED_SWING : IOT_RED_DEADBAND, &opt.red,
+                             &opt.red_field, &opt.nred, &why_) != 0)
+            iot_usage("--%s: '%s': %s", id == O_SWING ? "swinging-door" : "deadband", arg, why_);
+        break;
     case O_MAXGAP: opt.max_gap = iot_cli_duration("--max-gap", arg); break;
     case O_MAXKEYS: opt.max_keys = iot_cli_int("--max-keys", arg, 1, INT64_MAX / 64); break;
     }
@@ -181,8 +158,9 @@ static void emit(void *ctx, const char *s, size_t n)
     iot_out_eol(out);
 }
 
-static void process(const struct iot_ingest_rec *r)
+static void process(const struct iot_ingest_rec *r, void *ctx)
 {
+    (void)ctx;
     const struct iot_val *vals = r->vals;
     if (schema && iot_schema_check(schema, vals, &why) != 0) {
         iot_reject(&r->src, r->line, r->len, "schema", "%s", why.p);
@@ -255,22 +233,17 @@ static void setup(void)
         if (iot_fields_add(fields, keys[i]) != inopt.key0 + i)
             iot_usage("-k: '%s' is named twice or is the time field", keys[i]);
     edit = iot_recedit_new(fields, inopt.time_index);
-    for (int i = 0; i < opt.nrename; i++) {
-        char *eq = strchr(opt.rename[i], '=');
-        if (!eq || eq == opt.rename[i] || !eq[1])
-            iot_usage("--rename: '%s' is not OLD=NEW", opt.rename[i]);
-        *eq = 0;
-        if (iot_recedit_rename(edit, opt.rename[i], eq + 1, &why_) != 0)
-            iot_usage("--rename: %s=%s: %s", opt.rename[i], eq + 1, why_);
-    }
+    for (int i = 0; i < opt.nrename; i++)
+        if (iot_recedit_rename_arg(edit, opt.rename[i], &why_) != 0)
+            iot_usage("--rename: '%s': %s", opt.rename[i], why_);
     for (int i = 0; i < opt.ndrop; i++)
         if (iot_recedit_drop(edit, opt.drop[i], &why_) != 0)
-            iot_usage("--drop: %s: %s", opt.drop[i], why_);
+            iot_usage("--drop: '%s': %s", opt.drop[i], why_);
     for (int i = 0; i < opt.nset; i++)
         if (iot_recedit_set_arg(edit, opt.set[i], &why_) != 0)
             iot_usage("--set: '%s': %s", opt.set[i], why_);
     if (opt.ingest_time && iot_recedit_replace(edit, opt.ingest_time, &why_) != 0)
-        iot_usage("--ingest-time: %s: %s", opt.ingest_time, why_);
+        iot_usage("--ingest-time: '%s': %s", opt.ingest_time, why_);
     ired = iot_xcalloc((size_t)opt.nred + 1, sizeof *ired);
     for (int i = 0; i < opt.nred; i++)
         ired[i] = iot_fields_add(fields, opt.red_field[i]);
@@ -298,15 +271,6 @@ static void setup(void)
     }
 }
 
-static int pull(void *ctx, int i, int64_t *t)
-{
-    struct iot_ingest_input **in = ctx;
-    const struct iot_ingest_rec *r = iot_ingest_input_next(in[i]);
-    if (r)
-        *t = r->t;
-    return r != NULL;
-}
-
 int main(int argc, char **argv)
 {
     iot_diag_init("iot-ingest");
@@ -315,18 +279,11 @@ int main(int argc, char **argv)
         rebase_at = iot_cli_time("--rebase", opt.rebase);
     if (inopt.csv_cols && inopt.format == IOT_FMT_NDJSON)
         iot_usage("--csv-columns needs CSV input");
-    int n = argc - optind_, nstdin = 0;
+    int n = argc - optind_;
     static char *dash[] = { "-" };
     char **paths = n ? argv + optind_ : dash;
     n = n ? n : 1;
-    for (int i = 0; i < n; i++) {
-        if (strcmp(paths[i], "-") == 0)
-            nstdin++;
-        else if (access(paths[i], R_OK) != 0)
-            iot_die(IOT_EX_NOINPUT, "%s: cannot open: %s", paths[i], strerror(errno));
-    }
-    if (opt.merge && nstdin > 1)
-        iot_usage("--merge: standard input can be read only once");
+    iot_ingest_input_check(paths, n, opt.merge);
     inopt.time_unit = iot_common.time_unit;
     inopt.max_line = iot_common.max_line;
     setup();
@@ -334,47 +291,16 @@ int main(int argc, char **argv)
         iot_pace_init(&pace, opt.speed > 0 ? opt.speed : 1);
     out = iot_out_std();
 
-    struct iot_ingest_input **ins = iot_xcalloc((size_t)n, sizeof *ins);
-    int64_t bytes_in = 0;
-    if (opt.merge) {
-        for (int i = 0; i < n; i++)
-            ins[i] = iot_ingest_input_open(paths[i], &inopt);
-        struct iot_merge *m = iot_merge_new(n, pull, ins);
-        int i;
-        while (!iot_stop_requested && (i = iot_merge_next(m)) >= 0)
-            process(iot_ingest_input_rec(ins[i]));
-        iot_merge_free(m);
-    } else {
-        const struct iot_ingest_rec *r;
-        for (int i = 0; i < n && !iot_stop_requested; i++) {
-            ins[i] = iot_ingest_input_open(paths[i], &inopt);
-            while ((r = iot_ingest_input_next(ins[i])))
-                process(r);
-            bytes_in += iot_ingest_input_bytes(ins[i]);
-            iot_ingest_input_close(ins[i]);
-            ins[i] = NULL;
-        }
-    }
-    for (int i = 0; i < n; i++)
-        if (ins[i]) {
-            bytes_in += iot_ingest_input_bytes(ins[i]);
-            iot_ingest_input_close(ins[i]);
-        }
+    int64_t bytes_in = iot_ingest_input_each(paths, n, opt.merge, &inopt, process, NULL);
     if (reducer) {
         iot_stat_add("reduced", iot_reduce_finish(reducer, emit, NULL));
         if (iot_reduce_overflow(reducer))
             iot_stat_add("reduce_unreduced_keys_overflow", iot_reduce_overflow(reducer));
         iot_reduce_free(reducer);
     }
-    if (dedupe) {
-        if (iot_dedupe_evicted(dedupe))
-            iot_stat_add("dedupe_evicted", iot_dedupe_evicted(dedupe));
-        if (iot_dedupe_too_old(dedupe))
-            iot_stat_add("dedupe_too_old", iot_dedupe_too_old(dedupe));
-        iot_dedupe_free(dedupe);
-    }
+    if (dedupe)
+        iot_dedupe_stats(dedupe), iot_dedupe_free(dedupe);
     iot_stat_add("bytes_in", bytes_in);
     iot_stat_add("bytes_out", (int64_t)iot_out_bytes(out));
-    free(ins);
     return iot_diag_finish();
 }

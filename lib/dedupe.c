@@ -5,6 +5,7 @@
 #include "dedupe.h"
 #include "keytab.h"
 #include "buf.h"
+#include "diag.h"
 #include "rec.h"
 
 /* One key's remembered event times, oldest first; cap is a power of two. */
@@ -315,6 +316,14 @@ static void free_ring(void *val)
 size_t iot_dedupe_count(const struct iot_dedupe *d) { return d->by_key ? d->total : d->count; }
 int64_t iot_dedupe_evicted(const struct iot_dedupe *d) { return d->evicted; }
 int64_t iot_dedupe_too_old(const struct iot_dedupe *d) { return d->too_old; }
+
+void iot_dedupe_stats(const struct iot_dedupe *d)
+{
+    if (d->evicted)
+        iot_stat_add("dedupe_evicted", d->evicted);
+    if (d->too_old)
+        iot_stat_add("dedupe_too_old", d->too_old);
+}
 
 void iot_dedupe_free(struct iot_dedupe *d)
 {

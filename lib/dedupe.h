@@ -45,5 +45,7 @@ int iot_dedupe_seen(struct iot_dedupe *d, const void *id, size_t n, int64_t t);
 size_t iot_dedupe_count(const struct iot_dedupe *d);     /* identities remembered now */
 int64_t iot_dedupe_evicted(const struct iot_dedupe *d);   /* forgotten early for max_entries */
 int64_t iot_dedupe_too_old(const struct iot_dedupe *d);   /* events older than the horizon */
+/* Adds "dedupe_evicted" and "dedupe_too_old" to --stats (when not zero). */
+void iot_dedupe_stats(const struct iot_dedupe *d);
 void iot_dedupe_free(struct iot_dedupe *d);
 #endif

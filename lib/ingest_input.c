@@ -1,10 +1,14 @@
 /* ingest_input: NDJSON or CSV input of iot-ingest, checked record by record. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "cli.h"
 #include "csvin.h"
 #include "in.h"
 #include "ingest_input.h"
+#include "merge.h"
 #include "time.h"
 
 struct iot_ingest_input {
@@ -169,6 +173,61 @@ const struct iot_ingest_rec *iot_ingest_input_next(struct iot_ingest_input *in)
         return r;
     }
     return NULL;
+}
+
+void iot_ingest_input_check(char **paths, int n, int merge)
+{
+    int nstdin = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(paths[i], "-") == 0)
+            nstdin++;
+        else if (access(paths[i], R_OK) != 0)
+            iot_die(IOT_EX_NOINPUT, "%s: cannot open: %s", paths[i], strerror(errno));
+    }
+    if (merge && nstdin > 1)
+        iot_usage("--merge: standard input can be read only once");
+}
+
+static int pull(void *ctx, int i, int64_t *t)
+{
+    struct iot_ingest_input **in = ctx;
+    const struct iot_ingest_rec *r = iot_ingest_input_next(in[i]);
+    if (r)
+        *t = r->t;
+    return r != NULL;
+}
+
+int64_t iot_ingest_input_each(char **paths, int n, int merge, const struct iot_ingest_opts *o,
+                              void (*fn)(const struct iot_ingest_rec *r, void *ctx), void *ctx)
+{
+    struct iot_ingest_input **in = iot_xcalloc((size_t)(n ? n : 1), sizeof *in);
+    const struct iot_ingest_rec *r;
+    int64_t bytes = 0;
+    if (merge) {
+        for (int i = 0; i < n; i++)
+            in[i] = iot_ingest_input_open(paths[i], o);
+        struct iot_merge *m = iot_merge_new(n, pull, in);
+        int i;
+        while (!iot_stop_requested && (i = iot_merge_next(m)) >= 0)
+            fn(&in[i]->rec, ctx);
+        iot_merge_free(m);
+    } else {
+        for (int i = 0; i < n && !iot_stop_requested; i++) {
+            in[i] = iot_ingest_input_open(paths[i], o);
+            while ((r = iot_ingest_input_next(in[i])))
+                fn(r, ctx);
+            bytes += in[i]->bytes;
+            iot_ingest_input_close(in[i]);
+            in[i] = NULL;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (in[i]) {
+            bytes += in[i]->bytes;
+            iot_ingest_input_close(in[i]);
+        }
+    free(in);
+    return bytes;
 }
 
 /* Reads ".digits" (or ",digits") then 'Z'/'z' and the end: the fraction in ns (digits past ns

@@ -50,6 +50,15 @@ int iot_ingest_input_is_csv(const struct iot_ingest_input *in);
 int64_t iot_ingest_input_bytes(const struct iot_ingest_input *in);
 void iot_ingest_input_close(struct iot_ingest_input *in);
 
+/* Before anything is read: every path but "-" must be readable (else exit 66), and "-" may
+ * come only once with merge (else a usage error, exit 64). */
+void iot_ingest_input_check(char **paths, int n, int merge);
+/* Reads paths[0..n) ("-" = stdin) one after another, or, with merge, merged in event-time order
+ * (each input in order itself; ties go to the input named first; one pending record per input),
+ * and calls fn for every good record until the end or iot_stop_requested. Returns the bytes read. */
+int64_t iot_ingest_input_each(char **paths, int n, int merge, const struct iot_ingest_opts *opts,
+                              void (*fn)(const struct iot_ingest_rec *r, void *ctx), void *ctx);
+
 /* Event time of v exactly as iot_val_time gives it (same result, same refusals), faster for a
  * run of RFC 3339 "…SS[.fraction]Z" texts that share their date and whole second: c remembers
  * the last such second, and a text that starts the same way only has its fraction read. c

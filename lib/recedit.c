@@ -90,6 +90,19 @@ int iot_recedit_rename(struct iot_recedit *e, const char *old, const char *new_,
     return 0;
 }
 
+int iot_recedit_rename_arg(struct iot_recedit *e, const char *arg, const char **why)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1])
+        return refuse(why, "not OLD=NEW");
+    char *old = iot_xmalloc((size_t)(eq - arg) + 1);
+    memcpy(old, arg, (size_t)(eq - arg));
+    old[eq - arg] = 0;
+    int rc = iot_recedit_rename(e, old, eq + 1, why);
+    free(old);
+    return rc;
+}
+
 int iot_recedit_drop(struct iot_recedit *e, const char *path, const char **why)
 {
     if (!*path)

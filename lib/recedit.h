@@ -35,6 +35,8 @@ struct iot_recedit *iot_recedit_new(struct iot_fields *f, int time_index);
 /* Renames member old (name or dotted path) to new_ (plain name). Refused: an empty or dotted
  * new_, old renamed twice, two renames to one name in one object, more than 32 renames. */
 int iot_recedit_rename(struct iot_recedit *e, const char *old, const char *new_, const char **why);
+/* "OLD=NEW" as --rename takes it (one pair). Also refused: no '=' or an empty side. */
+int iot_recedit_rename_arg(struct iot_recedit *e, const char *arg, const char **why);
 /* Removes member path (name or dotted path). Refused: more than 32 drops. */
 int iot_recedit_drop(struct iot_recedit *e, const char *path, const char **why);
 /* Appends the top-level member "name":json (json: n bytes of valid JSON, copied), replacing a

@@ -1,5 +1,6 @@
 /* reduce: deadband (PI exception test) and swinging door (PI compression test) per key/field.
  * Formulas: shared/reference/compression.md sections 2-4 (AVEVA PI docs; Bristol, US 4,669,097). */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,4 +221,38 @@ void iot_reduce_vals(struct iot_reduce_val *rv, const struct iot_val *vals, cons
                     : v->type == IOT_J_NUM && iot_val_num(v, &rv[i].v) == 0 ? IOT_RV_NUM
                     : IOT_RV_OTHER;
     }
+}
+
+int iot_reduce_parse(const char *arg, int kind, struct iot_reduce_field **f, char ***names, int *n,
+                     const char **why)
+{
+    struct iot_buf item = { 0 };
+    int rc = 0;
+    for (const char *p = arg; rc == 0 && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        iot_buf_reset(&item);
+        iot_buf_add(&item, p, len);
+        p += len + (comma ? 1 : 0);
+        char *eq = strrchr(item.p, '='), *end;
+        if (!eq || eq == item.p) {
+            *why = "not FIELD=DEVIATION";
+            rc = -1;
+            break;
+        }
+        *eq = 0;
+        errno = 0;
+        double dev = strtod(eq + 1, &end);
+        if (!eq[1] || *end || errno || !(dev >= 0) || !isfinite(dev)) {
+            *why = "the deviation must be a number, 0 or more";
+            rc = -1;
+            break;
+        }
+        *f = iot_xrealloc(*f, sizeof **f * (size_t)(*n + 1));
+        *names = iot_xrealloc(*names, sizeof **names * (size_t)(*n + 1));
+        (*f)[*n] = (struct iot_reduce_field){ kind, dev };
+        (*names)[(*n)++] = iot_xstrdup(item.p);
+    }
+    iot_buf_free(&item);
+    return rc;
 }

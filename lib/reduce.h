@@ -30,6 +30,12 @@ void iot_reduce_vals(struct iot_reduce_val *rv, const struct iot_val *vals, cons
 /* Called for each record to pass, in output order; line is the text given to push. */
 typedef void (*iot_reduce_emit_fn)(void *ctx, const char *line, size_t len);
 
+/* Parses "FIELD=DEV,..." as --deadband / --swinging-door take it, appending to *f and *names
+ * (both grown with realloc; names are fresh strings) and *n. Returns 0, or -1 with a static
+ * message in *why ("'x' is not FIELD=DEVIATION", a negative or non-numeric deviation). */
+int iot_reduce_parse(const char *arg, int kind, struct iot_reduce_field **f, char ***names, int *n,
+                     const char **why);
+
 struct iot_reduce;
 /* nf fields (copied). max_gap_ns 0 = none: a point is then forced when the gap since the
  * key's last passed point reaches max_gap (deadband: >=, ExcMax; swinging door: >, CompMax).
