@@ -90,7 +90,7 @@ void *iot_keytab_get(struct iot_keytab *t, const void *key, size_t klen, int *cr
     if (created) *created = 0;
     if (e) return e->val;
     if (t->max_keys && t->count >= t->max_keys) return NULL;
-    if (t->count >= t->nslots) rehash(t);
+    if (t->count >= t->nslots / 2) rehash(t);   /* load ≤ 0.5: chains stay short */
     e = iot_xcalloc(1, sizeof *e + t->val_size + klen + 1);
     e->hash = h;
     e->klen = klen;

@@ -494,7 +494,7 @@ int iot_val_time(const struct iot_val *v, int unit, int64_t *ns, const char **wh
         rc = iot_time_epoch(s, n, unit, ns, why);          /* epoch number written as a string */
     else
         rc = iot_time_parse(s, n, ns, why);
-    iot_buf_free(&b);
+    if (b.p) iot_buf_free(&b);
     return rc;
 }
 

@@ -113,7 +113,13 @@ int iot_time_parse(const char *s, size_t n, int64_t *ns, const char **why)
         sec = 59;
         frac = 999999999;
     }
-    int64_t days = iot_days_from_civil(Y, (unsigned)M, (unsigned)D);
+    /* consecutive records share their date: remember the last one */
+    static _Thread_local int last_ymd = -1;
+    static _Thread_local int64_t last_days;
+    int ymd = (Y * 16 + M) * 32 + D;
+    int64_t days = ymd == last_ymd ? last_days : iot_days_from_civil(Y, (unsigned)M, (unsigned)D);
+    last_ymd = ymd;
+    last_days = days;
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - (int64_t)off * 60;
     int64_t r;
     if (__builtin_mul_overflow(secs, IOT_NS_PER_S, &r) || __builtin_add_overflow(r, frac, &r)) {
