@@ -255,3 +255,46 @@ max_error() {
     assert_line --index 0 '{"deviceId":"d1","timestamp":"2026-01-01T00:00:00.000Z","note":"a\n\nb"}'
     assert_line --index 1 '{"deviceId":"d2","timestamp":"2026-01-01T00:00:01.000Z","note":"x"}'
 }
+
+@test "--rename onto an existing name replaces that member; a=b,b=a swaps; dotted targets refused" {
+    echo '{"deviceId":"d1","timestamp":1764183205000,"a":1,"b":2,"x":{"a":3,"z":4}}' > in.ndjson
+    run iot-ingest --rename a=b,x.a=z in.ndjson
+    assert_success
+    assert_output '{"deviceId":"d1","timestamp":"2025-11-26T18:53:25.000Z","b":1,"x":{"z":3}}'
+    run iot-ingest --rename a=b,b=a in.ndjson
+    assert_output '{"deviceId":"d1","timestamp":"2025-11-26T18:53:25.000Z","b":1,"a":2,"x":{"a":3,"z":4}}'
+    run iot-ingest --rename a=b --set b=9 in.ndjson
+    assert_output '{"deviceId":"d1","timestamp":"2025-11-26T18:53:25.000Z","x":{"a":3,"z":4},"b":9}'
+    run iot-ingest --rename a=x.y in.ndjson
+    assert_equal "$status" 64
+    assert_output --partial "member name, not a path"
+    run iot-ingest --set x.y=1 in.ndjson
+    assert_equal "$status" 64
+    run iot-ingest --rename a=c,b=c in.ndjson
+    assert_equal "$status" 64
+    assert_output --partial "two fields are renamed to one name"
+}
+
+@test "csv: a dotted key path does not match a column named with a dot (as for NDJSON)" {
+    printf 'a.b,timestamp\nk1,1764183205000\n' > in.csv
+    run iot-ingest -k a.b --dead-letter dl.ndjson in.csv
+    assert_success
+    assert_output ""
+    run jq -r .kind dl.ndjson
+    assert_output "missing key"
+    run iot-ingest -k a.b --dead-letter dl2.ndjson < <(printf '{"a.b":"k1","timestamp":1764183205000}\n')
+    assert_output ""
+}
+
+@test "--dedupe: a 10-minute window over 1000 devices fits in a few MB (8 bytes an event)" {
+    sim_data 1000 3m > raw.ndjson
+    n=$(wc -l < raw.ndjson)
+    [ "$n" -ge 150000 ]
+    cat raw.ndjson raw.ndjson > twice.ndjson
+    /usr/bin/time -f %M -o rss.txt iot-ingest --dedupe --stats twice.ndjson > out.ndjson 2> stats.json
+    m=$(tail -1 rss.txt)
+    echo "peak RSS $m KB for $n events remembered"
+    assert_equal "$(wc -l < out.ndjson)" "$n"
+    assert_equal "$(jq .deduped stats.json)" "$n"
+    [ "$m" -lt 24000 ]
+}
