@@ -33,7 +33,7 @@ static const struct iot_opt opts[] = {
     { "mode", 0, IOT_ARG, "MODE", "spikedip: spikes, dips or spikesanddips (default)", O_MODE },
     { "martingale", 0, IOT_ARG, "KIND", "changepoint: power (default) or mixture", O_MART },
     { "epsilon", 0, IOT_ARG, "E", "changepoint: power martingale epsilon, 0 < E < 1 (default 0.1)", O_EPSILON },
-    { NULL, 0, 0, NULL, "Series (--method decompose, on iot-window --series arrays):", 0 },
+    { NULL, 0, 0, NULL, "Series (--method decompose, on the arrays of iot-window series records):", 0 },
     { "seasonality", 0, IOT_ARG, "N", "period in points; -1 detect (default), 0 none", O_SEASON },
     { "trend", 0, IOT_ARG, "KIND", "avg (default), linefit or none", O_TREND },
     { "test-points", 0, IOT_ARG, "N", "points at the end left out of the fit (default 0)", O_TESTPTS },
@@ -56,7 +56,7 @@ static const struct iot_tool tool = {
     "  iot-anomaly -f temperature,vibration < telemetry.ndjson\n"
     "  iot-anomaly -m spikedip --confidence 95 --history 120 -f temperature --alerts\n"
     "  iot-anomaly --rule 'HIGH_TEMPERATURE: temperature > 80' --alerts\n"
-    "  iot-window --series 1h ... | iot-anomaly -m decompose -f avg_temperature\n",
+    "  iot-anomaly -m decompose -f avg_temperature --alerts series.ndjson\n",
     opts
 };
 
