@@ -554,10 +554,11 @@ void iot_feat_update(const struct iot_featspec *s, struct iot_featstate *st, int
          * Σtx, Σt² but without cancellation) */
         struct xsum *a = &st->xs[c];
         a->n += 1;
+        double inv = 1 / a->n;      /* one division, not two: divisions dominate this loop */
         double dt = td - a->mt;
-        a->mt += dt / a->n;
+        a->mt += dt * inv;
         double dx = z[c] - a->mx;
-        a->mx += dx / a->n;
+        a->mx += dx * inv;
         a->ctt += dt * (td - a->mt);
         a->ctx += dt * (z[c] - a->mx);
     }

@@ -120,58 +120,6 @@ void iot_gbdt_bin_row(const struct iot_gbdt *m, const float *x, uint8_t *xb)
         xb[j] = bin_of(m->edges + (size_t)j * (NEDGE_MAX + 1), x[j]);
 }
 
-/* One level on raw values: go right when x > threshold (NaN never does). */
-#define STEP(k, nd, x) k = 2 * k + 1 + ((x)[nd[k].feat] > nd[k].thr)
-
-/* D is a constant at the call sites below, so the levels unroll. */
-static inline __attribute__((always_inline))
-double raw_depth(const struct iot_gbdt *m, const float *x, const int D)
-{
-    const size_t nodes = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
-    const struct iot_gbdt_node *nd = m->node;
-    const double *lv = m->leaf - nodes;
-    double s0 = m->base, s1 = 0;
-    int t = 0;
-    /* four trees at a time: independent dependency chains keep the core busy */
-    for (; t + 4 <= m->n_trees; t += 4, nd += 4 * nodes, lv += 4 * leaves) {
-        size_t k0 = 0, k1 = 0, k2 = 0, k3 = 0;
-        const struct iot_gbdt_node *n1 = nd + nodes, *n2 = n1 + nodes, *n3 = n2 + nodes;
-        for (int d = 0; d < D; d++) {
-            STEP(k0, nd, x); STEP(k1, n1, x); STEP(k2, n2, x); STEP(k3, n3, x);
-        }
-        s0 += lv[k0] + lv[leaves + k1];
-        s1 += lv[2 * leaves + k2] + lv[3 * leaves + k3];
-    }
-    for (; t < m->n_trees; t++, nd += nodes, lv += leaves) {
-        size_t k = 0;
-        for (int d = 0; d < D; d++)
-            STEP(k, nd, x);
-        s0 += lv[k];
-    }
-    return s0 + s1;
-}
-
-double iot_gbdt_raw(const struct iot_gbdt *m, const float *x)
-{
-    switch (m->depth) {
-    case 3: return raw_depth(m, x, 3);
-    case 4: return raw_depth(m, x, 4);
-    case 5: return raw_depth(m, x, 5);
-    case 6: return raw_depth(m, x, 6);
-    default: return raw_depth(m, x, m->depth);
-    }
-}
-
-double iot_gbdt_link(const struct iot_gbdt *m, double raw)
-{
-    return m->loss == IOT_LOSS_LOGLOSS ? 1.0 / (1.0 + exp(-raw)) : raw;
-}
-
-double iot_gbdt_predict(const struct iot_gbdt *m, const float *x)
-{
-    return iot_gbdt_link(m, iot_gbdt_raw(m, x));
-}
-
 double iot_gbdt_threshold(const struct iot_gbdt *m, int j, int b)
 {
     if (b <= 0)
@@ -444,32 +392,4 @@ struct iot_gbdt *iot_gbdt_train(const float *X, size_t n, int p, const double *y
     free(hcur); free(hnext); free(T.xb);
     iot_gbdt_finish(m);
     return m;
-}
-
-void iot_gbdt_raw_batch(const struct iot_gbdt *m, const float *x, size_t rows, double *out)
-{
-    const int D = m->depth, p = m->p;
-    const size_t nodes = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
-    for (size_t r = 0; r < rows; r++)
-        out[r] = m->base;
-    for (int t = 0; t < m->n_trees; t++) {
-        const struct iot_gbdt_node *nd = m->node + (size_t)t * nodes;
-        const double *lv = m->leaf + (size_t)t * leaves - nodes;
-        size_t r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            const float *x0 = x + r * p, *x1 = x0 + p, *x2 = x1 + p, *x3 = x2 + p;
-            size_t k0 = 0, k1 = 0, k2 = 0, k3 = 0;
-            for (int d = 0; d < D; d++) {
-                STEP(k0, nd, x0); STEP(k1, nd, x1); STEP(k2, nd, x2); STEP(k3, nd, x3);
-            }
-            out[r] += lv[k0]; out[r + 1] += lv[k1]; out[r + 2] += lv[k2]; out[r + 3] += lv[k3];
-        }
-        for (; r < rows; r++) {
-            const float *xr = x + r * p;
-            size_t k = 0;
-            for (int d = 0; d < D; d++)
-                STEP(k, nd, xr);
-            out[r] += lv[k];
-        }
-    }
 }

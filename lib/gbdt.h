@@ -7,6 +7,7 @@
  * scoring branch-free. Deterministic: same data, params and seed give the same model bit for bit. */
 #ifndef IOT_GBDT_H
 #define IOT_GBDT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,9 +74,14 @@ void iot_gbdt_bin_row(const struct iot_gbdt *m, const float *x, uint8_t *xb);
 /* Raw score (sum of leaves + base) of one row of features. Scoring compares raw values with
  * the bin edges, which gives exactly the binned decision of training. */
 double iot_gbdt_raw(const struct iot_gbdt *m, const float *x);
-/* Raw scores of rows feature rows (row-major, p floats each) into out[0..rows-1]; tree by
- * tree over the batch, which is faster than row by row. */
+/* Raw scores of rows feature rows (row-major, p floats each) into out[0..rows-1], tree by tree
+ * over the batch. Uses the AVX2 kernel when the CPU has it and depth <= 6 (see iot_gbdt_simd),
+ * else the portable one; both give exactly the sums of iot_gbdt_raw and of training. */
 void iot_gbdt_raw_batch(const struct iot_gbdt *m, const float *x, size_t rows, double *out);
+/* The portable form of iot_gbdt_raw_batch (four walks interleaved); tests compare the two. */
+void iot_gbdt_raw_batch_scalar(const struct iot_gbdt *m, const float *x, size_t rows, double *out);
+/* True when iot_gbdt_raw_batch uses the SIMD kernel for this model on this CPU. */
+bool iot_gbdt_simd(const struct iot_gbdt *m);
 /* Prediction of a row of features: the value for squared loss, the probability for log loss. */
 double iot_gbdt_predict(const struct iot_gbdt *m, const float *x);
 /* Raw score to output scale (identity, or logistic for log loss). */
