@@ -80,12 +80,6 @@ static struct {
     int fill;
 } A = { .wc = { .lateness = 5 * IOT_NS_PER_S }, .fill = IOT_FILL_NULL };
 
-static int64_t dur_or_zero(const char *opt, const char *s)
-{
-    if (strcmp(s, "0") == 0) return 0;
-    return iot_cli_duration(opt, s);
-}
-
 static void on_opt(int id, const char *arg, void *ctx)
 {
     (void)ctx;
@@ -120,7 +114,7 @@ static void on_opt(int id, const char *arg, void *ctx)
     }
     case O_COUNT: A.wc.kind = IOT_WIN_COUNT; A.wc.size = iot_cli_int("--count", arg, 1, INT32_MAX); A.nkinds++; break;
     case O_OFFSET:
-        A.offset = arg[0] == '-' ? -iot_cli_duration("--offset", arg + 1) : dur_or_zero("--offset", arg[0] == '+' ? arg + 1 : arg);
+        A.offset = arg[0] == '-' ? -iot_cli_duration0("--offset", arg + 1) : iot_cli_duration0("--offset", arg[0] == '+' ? arg + 1 : arg);
         break;
     case O_ALIGN: A.align = iot_cli_time("--align", arg); break;
     case O_LABEL:
@@ -135,7 +129,7 @@ static void on_opt(int id, const char *arg, void *ctx)
         else if (strcmp(arg, "reject") == 0) A.skip_bad = false;
         else iot_usage("--bad-value must be reject or skip");
         break;
-    case O_LATENESS: A.wc.lateness = dur_or_zero("--lateness", arg); break;
+    case O_LATENESS: A.wc.lateness = iot_cli_duration0("--lateness", arg); break;
     case O_LATE:
         if (strcmp(arg, "adjust") == 0) A.wc.late = IOT_LATE_ADJUST;
         else if (strcmp(arg, "drop") == 0) A.wc.late = IOT_LATE_DROP;

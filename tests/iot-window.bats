@@ -281,3 +281,17 @@ fleet() { iot-sim --devices "${2:-20}" --count "$1" --seed 7 --faults late=0.05:
     grep -q '"event":"present"' one
     cmp one k
 }
+
+@test "--lateness 0s and --offset 0s are accepted: zero lateness closes a window at the next later event" {
+    printf '%s\n' '{"deviceId":"a","timestamp":"2026-01-01T00:00:01Z"}' \
+        '{"deviceId":"a","timestamp":"2026-01-01T00:00:02Z"}' \
+        '{"deviceId":"a","timestamp":"2026-01-01T00:00:01.500Z"}' > in
+    for z in 0 0s 0ms; do
+        run iot-window --tumbling 1s --lateness "$z" --offset "$z" --late drop --stats in
+        assert_success
+        assert_line --index 0 --partial '"windowEnd":"2026-01-01T00:00:01.000Z","count":1'
+        assert_output --partial '"late_dropped":1'
+    done
+    run iot-window --tumbling 1s --lateness -1s in
+    assert_failure 64
+}
