@@ -31,6 +31,9 @@ set -- $(run_timed 3 $one zstd -q -d -c "$f.zst")
 report "  (zstd -d alone)" "$N" "$bytes" "$1" "$2" 0
 awk -v a="$zst_s" -v b="$ndjson_s" -v z="$1" 'BEGIN { printf "  zstd input overhead %.2f s vs decompression alone %.2f s: %s\n", a - b, z, (a - b <= z * 1.1 ? "meets" : "MISSES") }'
 
+set -- $(run_timed 3 $one iot-ingest --dedupe "$f")
+report "ndjson + dedupe (key+time, 10m window)" "$N" "$bytes" "$1" "$2" 0
+
 set -- $(run_timed 3 $one iot-ingest --dedupe --deadband temperature=0.5 --swinging-door vibration=0.2 "$f")
 report "ndjson + dedupe + deadband + swinging door" "$N" "$bytes" "$1" "$2" 0
 
@@ -49,4 +52,22 @@ fi
 if command -v mawk > /dev/null; then
     set -- $(run_timed 3 $one mawk '{ sub(/"timestamp":"[^"]*"/, "\"timestamp\":\"x\""); print }' "$h")
     report "mawk (regex rewrite, no validation; 500k)" 500000 "$hb" "$1" "$2" 0
+fi
+
+# Instructions per record (deterministic on a shared machine): callgrind on 100k and 200k
+# records, the difference divided by 100k (start-up cost cancels out). BENCH_CALLGRIND=0 skips.
+if [ "${BENCH_CALLGRIND:-1}" != 0 ] && command -v valgrind > /dev/null; then
+    ir() { valgrind --tool=callgrind --callgrind-out-file="$BENCH_DATA/cg.out" "$@" > /dev/null 2>&1 &&
+           awk '/^(summary|totals):/ { print $2; exit }' "$BENCH_DATA/cg.out"; rm -f "$BENCH_DATA/cg.out"; }
+    head -n 100000 "$f" > "$f.100k"; head -n 200000 "$f" > "$f.200k"
+    head -n 100001 "$c" > "$c.100k"; head -n 200001 "$c" > "$c.200k"
+    for mode in ndjson csv dedupe; do
+        case $mode in
+            ndjson) a=$(ir iot-ingest "$f.100k"); b=$(ir iot-ingest "$f.200k") ;;
+            csv) a=$(ir iot-ingest "$c.100k"); b=$(ir iot-ingest "$c.200k") ;;
+            dedupe) a=$(ir iot-ingest --dedupe "$f.100k"); b=$(ir iot-ingest --dedupe "$f.200k") ;;
+        esac
+        awk -v m="$mode" -v a="$a" -v b="$b" 'BEGIN { printf "instructions per record, %-7s %6.0f (callgrind)\n", m, (b - a) / 100000 }'
+    done
+    rm -f "$f.100k" "$f.200k" "$c.100k" "$c.200k"
 fi
