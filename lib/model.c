@@ -250,3 +250,40 @@ void iot_model_free(struct iot_model *m)
     json_decref(m->data);
     free(m);
 }
+
+struct imp { const char *name; double gain; int64_t splits; };
+static int cmp_imp(const void *a, const void *b)
+{
+    const struct imp *x = a, *y = b;
+    if (x->gain != y->gain) return x->gain < y->gain ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+void iot_model_explain(const struct iot_model *m, struct iot_out *o)
+{
+    const int p = m->spec->nfeat;
+    struct imp *v = iot_xmalloc(((size_t)p + 1) * sizeof *v);
+    double total = 0;
+    for (int i = 0; i < p; i++) {
+        v[i].name = m->spec->feat[i].name;
+        v[i].gain = m->gbdt ? m->gbdt->gain[i] : fabs(m->lin->w[i]);
+        v[i].splits = m->gbdt ? m->gbdt->splits[i] : 0;
+        total += v[i].gain;
+    }
+    qsort(v, (size_t)p, sizeof *v, cmp_imp);
+    for (int i = 0; i < p; i++) {
+        iot_out_puts(o, "{\"feature\":");
+        iot_out_json_str(o, v[i].name, strlen(v[i].name));
+        iot_out_puts(o, m->gbdt ? ",\"gain\":" : ",\"weight\":");
+        iot_out_json_num(o, v[i].gain);
+        iot_out_puts(o, ",\"share\":");
+        iot_out_json_num(o, total > 0 ? round(v[i].gain / total * 1e6) / 1e6 : 0);
+        if (m->gbdt) {
+            iot_out_puts(o, ",\"splits\":");
+            iot_out_json_int(o, v[i].splits);
+        }
+        iot_out_putc(o, '}');
+        iot_out_eol(o);
+    }
+    free(v);
+}

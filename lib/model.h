@@ -10,6 +10,7 @@
 #include "feature.h"
 #include "gbdt.h"
 #include "linmodel.h"
+#include "out.h"
 
 #define IOT_MODEL_FORMAT 1
 
@@ -41,4 +42,8 @@ json_t *iot_model_to_json(const struct iot_model *m);
 /* Prediction for one feature row (probability or value). */
 double iot_model_predict(const struct iot_model *m, const float *x);
 void iot_model_free(struct iot_model *m);
+/* Feature importances of m as JSON lines on o, largest first: trees by total split gain (with
+ * split counts), linear models by |weight| on the standardised scale; share = of the total. */
+void iot_model_explain(const struct iot_model *m, struct iot_out *o);
+
 #endif
