@@ -90,10 +90,11 @@ static const struct { const char *w; enum iot_agg_fn fn; unsigned need; } fns[] 
     { "rate", IOT_AGG_RATE, IOT_NEED_FL | IOT_NEED_NUM },
 };
 
-static int add_field(struct iot_aggset *s, const char *f, size_t n)
+static int add_field(struct iot_aggset *s, const char *f, size_t n, bool cond)
 {
     for (int i = 0; i < s->nfields; i++)
-        if (strlen(s->fields[i]) == n && memcmp(s->fields[i], f, n) == 0)
+        if (strlen(s->fields[i]) == n && memcmp(s->fields[i], f, n) == 0 &&
+            cond == ((s->need[i] & IOT_NEED_COND) != 0))
             return i;
     s->fields = iot_xrealloc(s->fields, (s->nfields + 1) * sizeof *s->fields);
     s->need = iot_xrealloc(s->need, (s->nfields + 1) * sizeof *s->need);
@@ -101,8 +102,24 @@ static int add_field(struct iot_aggset *s, const char *f, size_t n)
     memcpy(c, f, n);
     c[n] = 0;
     s->fields[s->nfields] = c;
-    s->need[s->nfields] = 0;
+    s->need[s->nfields] = cond ? IOT_NEED_COND : 0;
     return s->nfields++;
+}
+
+/* End of a condition argument: the ')' that balances the opening one (quotes respected). */
+static const char *cond_end(const char *p)
+{
+    int depth = 0;
+    for (; *p; p++) {
+        if (*p == '\'' || *p == '"') {
+            char q = *p;
+            for (p++; *p && *p != q; p++)
+                if (*p == '\\' && p[1]) p++;
+            if (!*p) return NULL;
+        } else if (*p == '(') depth++;
+        else if (*p == ')' && depth-- == 0) return p;
+    }
+    return NULL;
 }
 
 static bool is_name(int c) { return isalnum(c) || c == '_' || c == '.' || c == '-' || c == '@' || c == '$'; }
@@ -125,8 +142,17 @@ int iot_aggset_parse(const char *spec, struct iot_aggset *s, char *err, size_t e
         p++;
         while (isspace((unsigned char)*p)) p++;
         const char *f = p;
-        while (is_name((unsigned char)*p)) p++;
+        bool cond = wn == 7 && memcmp(w, "countif", 7) == 0;
+        if (cond) {
+            p = cond_end(f);
+            if (!p) {
+                snprintf(err, errcap, "column %d: countif( has no closing ')'", (int)(f - spec) + 1);
+                goto fail;
+            }
+        } else
+            while (is_name((unsigned char)*p)) p++;
         size_t fnlen = (size_t)(p - f);
+        while (fnlen && isspace((unsigned char)f[fnlen - 1])) fnlen--;
         while (isspace((unsigned char)*p)) p++;
         if (*p != ')') {
             snprintf(err, errcap, "column %d: expected ')'", (int)(p - spec) + 1);
@@ -141,6 +167,7 @@ int iot_aggset_parse(const char *spec, struct iot_aggset *s, char *err, size_t e
                 it.fn = fns[i].fn; need = fns[i].need; found = true;
                 break;
             }
+        if (cond) { it.fn = IOT_AGG_COUNTIF; found = true; }
         if (!found && wn >= 2 && (w[0] == 'p' || w[0] == 'P')) {
             /* pNN, pNN.N (PERCENTILE_CONT), pdNN (PERCENTILE_DISC) */
             const char *d = w + 1;
@@ -173,8 +200,11 @@ int iot_aggset_parse(const char *spec, struct iot_aggset *s, char *err, size_t e
         struct iot_buf name = { 0 };
         if (it.fn == IOT_AGG_ROWS)
             iot_buf_adds(&name, "count");
-        else {
-            it.field = add_field(s, f, fnlen);
+        else if (cond) {
+            it.field = add_field(s, f, fnlen, true);
+            iot_buf_adds(&name, "countif");
+        } else {
+            it.field = add_field(s, f, fnlen, false);
             s->need[it.field] |= need;
             for (size_t i = 0; i < wn; i++)
                 iot_buf_addc(&name, w[i] == '.' ? '_' : w[i]);
@@ -238,6 +268,7 @@ void iot_aggset_free(struct iot_aggset *s)
 }
 
 bool iot_aggset_numeric(const struct iot_aggset *s, int i) { return (s->need[i] & IOT_NEED_NUM) != 0; }
+bool iot_aggset_cond(const struct iot_aggset *s, int i) { return (s->need[i] & IOT_NEED_COND) != 0; }
 
 size_t iot_agg_size(const struct iot_aggset *s)
 {
@@ -396,7 +427,7 @@ int iot_agg_value(const struct iot_aggset *s, struct iot_agg_state *st, int i, d
     struct iot_fstate *f = &st->f[it->field];
     double h, l;
     switch (it->fn) {
-    case IOT_AGG_COUNT: *out = (double)f->nn; return 0;
+    case IOT_AGG_COUNT: case IOT_AGG_COUNTIF: *out = (double)f->nn; return 0;
     case IOT_AGG_DCOUNT: *out = (double)f->dn; return 0;
     default: break;
     }
@@ -429,7 +460,7 @@ int iot_agg_value(const struct iot_aggset *s, struct iot_agg_state *st, int i, d
 bool iot_agg_is_count(const struct iot_aggset *s, int i)
 {
     enum iot_agg_fn fn = s->items[i].fn;
-    return fn == IOT_AGG_ROWS || fn == IOT_AGG_COUNT || fn == IOT_AGG_DCOUNT;
+    return fn == IOT_AGG_ROWS || fn == IOT_AGG_COUNT || fn == IOT_AGG_DCOUNT || fn == IOT_AGG_COUNTIF;
 }
 
 /* ---- exact JSON form ---- */

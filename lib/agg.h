@@ -24,11 +24,13 @@ enum iot_agg_fn {
     IOT_AGG_PCTD,      /* pdNN(x): PERCENTILE_DISC */
     IOT_AGG_DCOUNT,    /* dcount(x) / distinct(x) */
     IOT_AGG_RATE,      /* (last - first) / seconds between their times */
+    IOT_AGG_COUNTIF,   /* countif(expr)  rows where the condition (lib/expr.h) is true */
 };
 
 /* What a field's state must keep (union over the aggregates that read it). */
 enum { IOT_NEED_MOM = 1, IOT_NEED_MINMAX = 2, IOT_NEED_FL = 4, IOT_NEED_VALS = 8,
-       IOT_NEED_DIST = 16, IOT_NEED_NUM = 32 };
+       IOT_NEED_DIST = 16, IOT_NEED_NUM = 32,
+       IOT_NEED_COND = 64 /* the "field" is a condition's text (countif) */ };
 
 struct iot_agg_item {
     enum iot_agg_fn fn;
@@ -40,7 +42,7 @@ struct iot_agg_item {
 struct iot_aggset {
     int nitems, nfields;
     struct iot_agg_item *items;
-    char **fields;      /* distinct field paths, in first-use order */
+    char **fields;      /* distinct field paths (or countif conditions), in first-use order */
     unsigned *need;     /* per field */
     char *spec;         /* normalised text (used to check partials agree) */
 };
@@ -63,12 +65,18 @@ struct iot_fstate {
 struct iot_agg_state { int64_t rows; struct iot_fstate f[]; };
 
 /* Parses "count(),avg(temperature) as t,p95(vibration)". Functions: count sum avg mean min max
- * stdev stdevp var varp first last range median pNN[.N] pdNN dcount distinct rate. On error
+ * stdev stdevp var varp first last range median pNN[.N] pdNN dcount distinct rate, and
+ * countif(EXPR) whose argument is a condition (balanced parentheses, quoted strings) kept as
+ * the text of a field slot flagged IOT_NEED_COND: the reader evaluates it and passes kind 2
+ * (true) or 0 (anything else) in that slot; countif's value is the slot's non-null count.
+ * Default names: avg_temperature, count, countif (a second countif needs 'as NAME'). On error
  * returns -1 with a message in err. The set owns its strings (iot_aggset_free). */
 int iot_aggset_parse(const char *spec, struct iot_aggset *set, char *err, size_t errcap);
 void iot_aggset_free(struct iot_aggset *set);
 /* True if the field at index i must be numeric for some aggregate. */
 bool iot_aggset_numeric(const struct iot_aggset *set, int i);
+/* True if slot i is a countif condition (fields[i] is its text), not a field path. */
+bool iot_aggset_cond(const struct iot_aggset *set, int i);
 
 size_t iot_agg_size(const struct iot_aggset *set);       /* bytes of one state */
 void iot_agg_init(const struct iot_aggset *set, struct iot_agg_state *st);

@@ -68,6 +68,11 @@ size_t iot_win_keys(const struct iot_win *w);
  * reason in err when the body does not fit this configuration. */
 json_t *iot_win_save(const struct iot_win *w);
 int iot_win_load(struct iot_win *w, const json_t *body, char *err, size_t errcap);
+/* The state file at path (lib/state.h, kind "iot-window"): restore loads it if it exists (a
+ * fresh start otherwise); a file that is damaged, foreign or of other options: exit 65 with a
+ * message, never a silent reset. checkpoint writes it atomically (errors: exit 73/74). */
+void iot_win_restore(struct iot_win *w, const char *path);
+void iot_win_checkpoint(const struct iot_win *w, const char *path);
 
 /* Tumbling/hopping assignment (exposed for tests): the end of the first window holding t,
  * i.e. the smallest offset + k*hop with end >= t (ASA) or end > t (start edges). */
