@@ -20,11 +20,17 @@ pub="mosquitto_pub -h $host -p $port -q 1"
 iot-sim --devices 20 --count "$count" --anomalies 0.02 --seed 5 > "$out/sent.ndjson"
 expected=$(iot-route -r "hot: $HOT => -" --fallback drop "$out/sent.ndjson" | wc -l)
 
+# Persistent sessions (-c with a client id), registered before anything is published: the
+# broker then queues QoS 1 messages for a subscriber that is still connecting, so a slow start
+# (a loaded machine, a sanitizer build) loses nothing.
+id=iotkit$$
+$sub -c -i "$id-devices" -t 'devices/+/commands' -E
+$sub -c -i "$id-pipeline" -t telemetry -E
 # devices' side: collect the commands that come back
-$sub -t 'devices/+/commands' -v -C "$expected" -W 60 > "$out/commands.txt" 2>/dev/null &
+$sub -c -i "$id-devices" -t 'devices/+/commands' -v -C "$expected" -W 60 > "$out/commands.txt" 2>/dev/null &
 devices=$!
 # the pipeline: every event to a file (the hot store here), hot ones back to their device
-$sub -t telemetry -C "$count" -W 60 2>/dev/null |
+$sub -c -i "$id-pipeline" -t telemetry -C "$count" -W 60 2>/dev/null |
     iot-ingest |
     iot-route -r "all: => file:$out/received.ndjson" \
               -r "hot: $HOT => exec:$pub -l -t devices/{deviceId}/commands" \
