@@ -44,6 +44,16 @@ void iot_gbdt_finish(struct iot_gbdt *m)
                   : m->edges[(size_t)f * (NEDGE_MAX + 1) + b - 1];
         m->node[k] = (struct iot_gbdt_node){ (uint32_t)f, thr };
     }
+    size_t leaves = (size_t)1 << m->depth, w = leaves < 8 ? 8 : leaves;
+    free(m->leaf_w);
+    m->leaf_w = iot_xcalloc((size_t)m->n_trees * 2 * w + 1, sizeof *m->leaf_w);
+    for (size_t t = 0; t < (size_t)m->n_trees; t++)
+        for (size_t q = 0; q < leaves; q++) {
+            uint64_t b;
+            memcpy(&b, &m->leaf[t * leaves + q], sizeof b);
+            m->leaf_w[t * 2 * w + q] = (uint32_t)b;
+            m->leaf_w[t * 2 * w + w + q] = (uint32_t)(b >> 32);
+        }
 }
 
 void iot_gbdt_free(struct iot_gbdt *m)
@@ -51,7 +61,7 @@ void iot_gbdt_free(struct iot_gbdt *m)
     if (!m)
         return;
     free(m->nedges); free(m->edges); free(m->feat); free(m->bin); free(m->leaf);
-    free(m->gain); free(m->splits); free(m->node); free(m);
+    free(m->gain); free(m->splits); free(m->node); free(m->leaf_w); free(m);
 }
 
 static int cmp_float(const void *a, const void *b)

@@ -50,6 +50,8 @@ struct iot_gbdt {
     double *gain;               /* [p] total split gain per feature (importance) */
     int64_t *splits;            /* [p] number of real splits per feature */
     struct iot_gbdt_node *node; /* [n_trees * nodes] scoring form, built by iot_gbdt_finish */
+    uint32_t *leaf_w;           /* [n_trees * 2 * max(8, leaves)] scoring form of the leaves: per
+                                   tree the low then the high 32 bits of each leaf double */
 };
 
 /* Trains on X (n rows × p features, row-major floats, NaN = missing) and targets y (for log

@@ -96,20 +96,46 @@ void iot_gbdt_raw_batch_scalar(const struct iot_gbdt *m, const float *x, size_t 
  * it up to depth 6. The leaf values are gathered (double, tree order as in training). */
 enum { CH = 64 };       /* rows per chunk: the transposed chunk of 64 × p floats stays in L1 */
 
+/* The 32-bit words P[idx] of 8 rows, P holding 2^D (at least 8) words: permutes within vectors
+ * of 8 and blends on the higher index bits, instead of a gather. */
+static inline __attribute__((always_inline, target("avx2")))
+__m256i pick(const uint32_t *P, __m256i idx, const int D)
+{
+    __m256i r = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)P), idx);
+    if (D >= 4) {
+        __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
+        __m256i r1 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(P + 8)), idx);
+        r = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(r), _mm256_castsi256_ps(r1), b3));
+        if (D >= 5) {
+            __m256i r2 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(P + 16)), idx);
+            __m256i r3 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(P + 24)), idx);
+            __m256 hi = _mm256_blendv_ps(_mm256_castsi256_ps(r2), _mm256_castsi256_ps(r3), b3);
+            r = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(r), hi,
+                                    _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27))));
+        }
+    }
+    return r;
+}
+
+/* acc holds a group's rows as 0 1 4 5 2 3 6 7 with D <= 5 (the order the words are unpacked) */
+static const int8_t acc_row[2][8] = { { 0, 1, 2, 3, 4, 5, 6, 7 }, { 0, 1, 4, 5, 2, 3, 6, 7 } };
+
 static inline __attribute__((always_inline, target("avx2")))
 void chunk_avx2(const struct iot_gbdt *m, const float *xT, int groups, double *acc, const int D)
 {
     const int nodes = (1 << D) - 1, leaves = 1 << D;
+    const int W = leaves < 8 ? 8 : leaves;
     const struct iot_gbdt_node *nd = m->node;
     const double *lv = m->leaf;
-    for (int t = 0; t < m->n_trees; t++, nd += nodes, lv += leaves) {
+    const uint32_t *lw = m->leaf_w;
+    for (int t = 0; t < m->n_trees; t++, nd += nodes, lv += leaves, lw += 2 * W) {
         for (int g = 0; g < groups; g++) {
             const float *xg = xT + 8 * g;
             __m256 c[63], v[32], b[6];
 #pragma GCC unroll 64
             for (int n = 0; n < nodes; n++)
-                c[n] = _mm256_cmp_ps(_mm256_loadu_ps(xg + (size_t)nd[n].feat * CH),
-                                     _mm256_set1_ps(nd[n].thr), _CMP_GT_OQ);
+                c[n] = _mm256_cmp_ps(_mm256_set1_ps(nd[n].thr),     /* thr < x: the load folds */
+                                     _mm256_loadu_ps(xg + (size_t)nd[n].feat * CH), _CMP_LT_OQ);
             b[0] = c[0];
             __m256i idx = _mm256_srli_epi32(_mm256_castps_si256(c[0]), 31);
 #pragma GCC unroll 8
@@ -128,10 +154,18 @@ void chunk_avx2(const struct iot_gbdt *m, const float *xT, int groups, double *a
                                       _mm256_srli_epi32(_mm256_castps_si256(v[0]), 31));
             }
             double *o = acc + 8 * g;
-            __m256d l0 = _mm256_i32gather_pd(lv, _mm256_castsi256_si128(idx), 8);
-            __m256d l1 = _mm256_i32gather_pd(lv, _mm256_extracti128_si256(idx, 1), 8);
-            _mm256_storeu_pd(o, _mm256_add_pd(_mm256_loadu_pd(o), l0));
-            _mm256_storeu_pd(o + 4, _mm256_add_pd(_mm256_loadu_pd(o + 4), l1));
+            if (D <= 5) {
+                __m256i lo = pick(lw, idx, D), hi = pick(lw + W, idx, D);
+                _mm256_storeu_pd(o, _mm256_add_pd(_mm256_loadu_pd(o),
+                                 _mm256_castsi256_pd(_mm256_unpacklo_epi32(lo, hi))));
+                _mm256_storeu_pd(o + 4, _mm256_add_pd(_mm256_loadu_pd(o + 4),
+                                 _mm256_castsi256_pd(_mm256_unpackhi_epi32(lo, hi))));
+            } else {
+                __m256d l0 = _mm256_i32gather_pd(lv, _mm256_castsi256_si128(idx), 8);
+                __m256d l1 = _mm256_i32gather_pd(lv, _mm256_extracti128_si256(idx, 1), 8);
+                _mm256_storeu_pd(o, _mm256_add_pd(_mm256_loadu_pd(o), l0));
+                _mm256_storeu_pd(o + 4, _mm256_add_pd(_mm256_loadu_pd(o + 4), l1));
+            }
         }
     }
     (void)leaves;
@@ -161,7 +195,12 @@ void batch_avx2(const struct iot_gbdt *m, const float *x, size_t rows, double *o
         case 5: chunk_avx2(m, xT, groups, acc, 5); break;
         default: chunk_avx2(m, xT, groups, acc, 6); break;
         }
-        memcpy(out + r0, acc, (size_t)n * sizeof *out);
+        const int8_t *ord = acc_row[m->depth <= 5];
+        for (int q = 0; q < 8 * groups; q++) {
+            int r = (q & ~7) + ord[q & 7];
+            if (r < n)
+                out[r0 + (size_t)r] = acc[q];
+        }
     }
     free(xT);
 }
