@@ -24,7 +24,7 @@ static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Detection:", 0 },
     { "field", 'f', IOT_ARG, "FIELD[,FIELD]", "numeric fields to watch, each with its own state per key", O_FIELD },
     { "method", 'm', IOT_ARG, "METHOD", "auto (default), zscore, mad, ewma, spikedip, changepoint or decompose", O_METHOD },
-    { "threshold", 0, IOT_ARG, "X", "alert level: auto score (0.6), |z| for zscore/ewma (3), |M| for mad (3.5), k for decompose (1.5)", O_THRESHOLD },
+    { "threshold", 0, IOT_ARG, "X", "alert level: auto score (0.5), |z| for zscore/ewma (3), |M| for mad (3.5), k for decompose (1.5)", O_THRESHOLD },
     { "window", 'w', IOT_ARG, "N", "zscore, mad: values in the sliding window (default 100)", O_WINDOW },
     { "warmup", 0, IOT_ARG, "N", "zscore, mad, ewma: no alert before N values (default 30)", O_WARMUP },
     { "alpha", 0, IOT_ARG, "A", "ewma: weight of the newest value, 0 < A <= 1 (default 0.05)", O_ALPHA },

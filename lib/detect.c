@@ -14,7 +14,7 @@ void iot_det_defaults(struct iot_det_params *p, enum iot_det_method m)
 {
     memset(p, 0, sizeof *p);
     p->method = m;
-    p->threshold = m == IOT_DET_AUTO ? 0.6 : m == IOT_DET_MAD ? 3.5 : 3.0;
+    p->threshold = m == IOT_DET_AUTO ? 0.5 : m == IOT_DET_MAD ? 3.5 : 3.0;
     p->window = 100;
     p->warmup = 30;
     p->alpha = 0.05;
@@ -170,14 +170,23 @@ static void auto_init(struct iot_det_auto *a)
 }
 
 /* Raw surprise: −log10(two-sided Gaussian p)/5, capped at 1. */
+/* The value model's variance, floored at the square of the data's resolution (the smallest
+ * step seen between consecutive values): a sensor written with one decimal that idles at
+ * 1.0 with noise far below 0.05 shows a variance near 0, and every 0.1 flicker then looks
+ * like a 10-sigma event (hundreds of false alerts a day on an idle machine in iot-sim). */
+static double auto_var(const struct iot_det_auto *a)
+{
+    return a->var > a->res * a->res ? a->var : a->res * a->res;
+}
+
 static double auto_raw(const struct iot_det_auto *a, double x)
 {
     if (a->n < 2)
         return 0;
-    double d = fabs(x - a->mean);
-    if (!(a->var > 0))
+    double d = fabs(x - a->mean), v = auto_var(a);
+    if (!(v > 0))
         return d > 0 ? 1 : 0;
-    double p = erfc(d / sqrt(2 * a->var));
+    double p = erfc(d / sqrt(2 * v));
     if (p <= 1e-5)
         return 1;
     return -log10(p) / 5;
@@ -198,6 +207,8 @@ static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm
      *   from IOT_AUTO_RANGE_N values on) widens it only when the previous value was surprising
      *   too (a level shift alerts once, then becomes the range); an isolated spike or dip never
      *   does, even during start-up, so the next one of the same size is caught;
+     * - the override marks the start of an excursion: within an episode (below) it does not
+     *   fire again (a machine ramping up after a weekend set a new extreme every few values);
      * - the range forgets with the value model's memory (its ends relax towards the mean by
      *   IOT_AUTO_ALPHA per value): "seen so far" became "seen in the last hours", else one
      *   absorbed excursion or a wear drift hides every later spike inside it for good. */
@@ -206,15 +217,16 @@ static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm
         a->lo = a->hi = x;
     } else {
         double tol = IOT_AUTO_EXTREME * (a->hi - a->lo);
-        double z = a->n < 2 ? 0 : a->var > 0 ? fabs(x - a->mean) / sqrt(a->var)
-                                             : x != a->mean ? INFINITY : 0;
+        double v = auto_var(a);
+        double z = a->n < 2 ? 0 : v > 0 ? fabs(x - a->mean) / sqrt(v) : x != a->mean ? INFINITY : 0;
         surprising = z >= IOT_AUTO_EXTREME_Z && a->n >= IOT_AUTO_RANGE_N;
-        beyond = (x > a->hi + tol || x < a->lo - tol) && surprising && a->n >= IOT_AUTO_EXTREME_N;
         /* in an episode: the previous value was surprising, or one of the last
          * IOT_AUTO_SHORT was a capped surprise (|z| >= 4.42; z near 5 alternates) */
         bool episode = a->beyond;
         for (int i = 0; i < IOT_AUTO_SHORT && !episode; i++)
             episode = a->ring[i] >= 1;
+        beyond = (x > a->hi + tol || x < a->lo - tol) && surprising && !episode &&
+                 a->n >= IOT_AUTO_EXTREME_N;
         if (surprising && a->beyond) {
             if (a->pend < a->lo) a->lo = a->pend;
             if (a->pend > a->hi) a->hi = a->pend;
@@ -230,6 +242,10 @@ static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm
     }
     r->extreme = beyond;
     a->beyond = surprising;
+    if (a->n > 0 && x != a->pend) {
+        double step = fabs(x - a->pend);
+        if (a->res == 0 || step < a->res) a->res = step;
+    }
     a->pend = x;
 
     /* (1) value model: exact running mean/variance during start-up, then EW with alpha.
@@ -266,7 +282,11 @@ static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm
     double p = 1;
     if (a->d_sd > 0) {
         double cm = cbrt(a->d_mean), csd = a->d_sd / (3 * cm * cm), c = cbrt(ma);
-        p = iot_likelihood_tail(c, cm, csd);
+        /* The cube root is for the heavy right tail only; below the mean it would stretch
+         * the bounded left tail (ma >= 0): ten identical readings of a quantised idle sensor
+         * (ma = 0) scored 5 sd. The left tail stays the design's Gaussian on ma itself. */
+        p = ma >= a->d_mean ? iot_likelihood_tail(c, cm, csd)
+                            : iot_likelihood_tail(ma, a->d_mean, a->d_sd);
         /* Once established, the moments learn ma winsorised at ±IOT_AUTO_LT_CLIP sd (in the
          * cube-root scale; the variance is scaled back by IOT_AUTO_LT_K): anomalies must not
          * teach the likelihood that anomalies are normal. */
@@ -582,7 +602,7 @@ json_t *iot_det_save(const struct iot_det *d, const struct iot_det_params *p)
         json_object_set_new(j, "lt_n", json_integer(a->lt_n));
         json_object_set_new(j, "beyond", json_integer(a->beyond));
         double v[] = { a->mean, a->var, a->lo, a->hi, a->pend, a->lt_mean, a->lt_var,
-                       a->d_mean, a->d_sd, a->prev_p };
+                       a->d_mean, a->d_sd, a->prev_p, a->res };
         json_object_set_new(j, "m", reals(v, sizeof v / sizeof *v));
         json_object_set_new(j, "ring", reals(a->ring, IOT_AUTO_SHORT));
         json_object_set_new(j, "ring_pos", json_integer(a->ring_pos));
@@ -615,8 +635,9 @@ int iot_det_load(struct iot_det *d, const struct iot_det_params *p, const json_t
     switch (p->method) {
     case IOT_DET_AUTO: {
         struct iot_det_auto *a = &d->u.a;
-        double v[10], ring[IOT_AUTO_SHORT];
-        if (get_reals(j, "m", v, 10) < 0 || get_reals(j, "ring", ring, IOT_AUTO_SHORT) < 0)
+        double v[11] = { 0 }, ring[IOT_AUTO_SHORT];
+        if ((get_reals(j, "m", v, 11) < 0 && get_reals(j, "m", v, 10) < 0) ||   /* 10: no res yet */
+            get_reals(j, "ring", ring, IOT_AUTO_SHORT) < 0)
             return -1;
         a->n = (uint32_t)iot_json_get_int(j, "n", 0);
         a->since_alert = (uint32_t)iot_json_get_int(j, "since_alert", UINT32_MAX);
@@ -624,6 +645,7 @@ int iot_det_load(struct iot_det *d, const struct iot_det_params *p, const json_t
         a->beyond = iot_json_get_int(j, "beyond", 0) != 0;
         a->mean = v[0]; a->var = v[1]; a->lo = v[2]; a->hi = v[3]; a->pend = v[4];
         a->lt_mean = v[5]; a->lt_var = v[6]; a->d_mean = v[7]; a->d_sd = v[8]; a->prev_p = v[9];
+        a->res = v[10];
         memcpy(a->ring, ring, sizeof ring);
         a->ring_pos = (uint8_t)(iot_json_get_int(j, "ring_pos", 0) % IOT_AUTO_SHORT);
         return 0;

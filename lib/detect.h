@@ -18,7 +18,7 @@ enum iot_det_mart { IOT_MART_POWER = 0, IOT_MART_MIXTURE };
 /* Parameters shared by every series of a run. Fill with iot_det_defaults, then override. */
 struct iot_det_params {
     enum iot_det_method method;
-    double threshold;     /* auto: score (0.6); zscore/ewma: |z| (3); mad: |M| (3.5) */
+    double threshold;     /* auto: score (0.5); zscore/ewma: |z| (3); mad: |M| (3.5) */
     int window;           /* zscore, mad: values in the sliding window (100) */
     int warmup;           /* zscore, mad, ewma: no alert before this many values (30) */
     double alpha;         /* ewma: weight of the newest value (0.05) */
@@ -57,7 +57,8 @@ struct iot_det_auto {
     uint8_t beyond;         /* the previous value was surprising (|z| >= EXTREME_Z) */
     double mean, var;       /* value model (exact until 1/alpha values, then EW) */
     double lo, hi;          /* range of values seen (isolated excursions excluded) */
-    double pend;            /* the previous beyond-range value, pending */
+    double pend;            /* the previous value */
+    double res;             /* resolution: smallest nonzero step between consecutive values */
     double ring[IOT_AUTO_SHORT];
     double lt_mean, lt_var; /* moments of the short-term mean (exact, then EW) */
     double d_mean, d_sd;    /* distribution used for scoring (re-estimated every 100) */

@@ -115,9 +115,13 @@ static void test_auto(void)
     run(&d, &p, &r, 500, 20, 0.5, 0, NULL);
     sc = feed(&d, &p, 20 + 0.5 * 8, &al);
     CHECK(al, "auto: second spike of the same size alerts (isolated spikes do not widen the range)");
-    /* refractory: a second spike right after is not an alert */
+    /* refractory: a second spike 13 values later scores 1 but is not an alert */
+    run(&d, &p, &r, 12, 20, 0.5, 0, NULL);
     sc = feed(&d, &p, 20 - 0.5 * 8, &al);
     CHECK(sc == 1 && !al, "auto: refractory period suppresses the next alert");
+    /* within an episode (a capped surprise among the last 10) the override does not fire */
+    sc = feed(&d, &p, 20 - 0.5 * 8, &al);
+    CHECK(sc < 1, "auto: no new-extreme override inside an episode (%g)", sc);
     run(&d, &p, &r, 100, 20, 0.5, 0, NULL);
 
     /* a level shift alerts, then goes quiet */
