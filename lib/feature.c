@@ -143,6 +143,16 @@ static int parse_item(struct iot_featspec *s, const char *p, size_t n, char *err
     return 0;
 }
 
+/* channels whose expanding sums some feature reads (the others are not kept up to date) */
+static void mark_xs(struct iot_featspec *s)
+{
+    free(s->xs_used);
+    s->xs_used = iot_xcalloc((size_t)s->nfields + 1, sizeof *s->xs_used);
+    for (int i = 0; i < s->nfeat; i++)
+        if ((s->feat[i].kind == IOT_FK_XMEAN || s->feat[i].kind == IOT_FK_XSLOPE) && s->feat[i].chan >= 0)
+            s->xs_used[s->feat[i].chan] = true;
+}
+
 static void resolve_health(struct iot_featspec *s)
 {
     for (int i = 0; i < s->nfeat; i++) {
@@ -150,6 +160,7 @@ static void resolve_health(struct iot_featspec *s)
             s->feat[i].chan = s->nfields;
         feat_name(s, &s->feat[i]);
     }
+    mark_xs(s);
 }
 
 static int parse_into(struct iot_featspec *s, const char *text, char *err, size_t cap)
@@ -249,6 +260,7 @@ void iot_featspec_prune(struct iot_featspec *s, const bool *keep)
     s->nfeat = nk;
     s->nfields = nf;
     free(map);
+    mark_xs(s);
 }
 
 void iot_featspec_free(struct iot_featspec *s)
@@ -260,7 +272,7 @@ void iot_featspec_free(struct iot_featspec *s)
     for (int i = 0; i < s->ngroupby; i++) free(s->groupby[i]);
     for (int i = 0; i < s->ngroups; i++) free(s->gkeys[i]);
     free(s->fields); free(s->feat); free(s->groupby); free(s->gkeys);
-    free(s->gmean); free(s->gsd); free(s->pcw);
+    free(s->gmean); free(s->gsd); free(s->pcw); free(s->xs_used);
     if (s->gindex)
         iot_keytab_free(s->gindex, NULL);
     free(s);
@@ -532,24 +544,32 @@ static double ring_stat(const struct ring *r, int kind)
 void iot_feat_update(const struct iot_featspec *s, struct iot_featstate *st, int64_t t,
                      const double *x, int g, float *out)
 {
+    iot_feat_update_strided(s, st, t, x, g, out, 1);
+}
+
+void iot_feat_update_strided(const struct iot_featspec *s, struct iot_featstate *st, int64_t t,
+                             const double *x, int g, float *out, size_t stride)
+{
     const int nf = s->nfields;
     double zbuf[64], *z = nf + 1 <= 64 ? zbuf : iot_xmalloc((size_t)(nf + 1) * sizeof *z);
-    for (int j = 0; j < nf; j++)
-        z[j] = zval(s, g, j, x[j]);
+    const double *gm = s->gmean ? s->gmean + (size_t)g * nf : NULL, *gs = s->gsd ? s->gsd + (size_t)g * nf : NULL;
+    if (s->standardize && s->fitted)
+        for (int j = 0; j < nf; j++)
+            z[j] = (x[j] - gm[j]) / gs[j];
+    else
+        for (int j = 0; j < nf; j++)
+            z[j] = x[j];
     z[nf] = NAN;
     if (s->pcw) {       /* health on standardised values even when fields are not */
         double h = 0;
-        for (int j = 0; j < nf; j++) {
-            double v = s->standardize ? z[j] :
-                (x[j] - s->gmean[(size_t)g * nf + j]) / s->gsd[(size_t)g * nf + j];
-            h += s->pcw[j] * v;
-        }
+        for (int j = 0; j < nf; j++)
+            h += s->pcw[j] * (s->standardize ? z[j] : (x[j] - gm[j]) / gs[j]);
         z[nf] = h;
     }
     double td = (double)t / DAY_NS;
     st->count += 1;
     for (int c = 0; c <= nf; c++) {
-        if (isnan(z[c])) continue;
+        if (isnan(z[c]) || !s->xs_used[c]) continue;
         /* running least squares (Welford-style co-moments; equivalent to the sums n, Σt, Σx,
          * Σtx, Σt² but without cancellation) */
         struct xsum *a = &st->xs[c];
@@ -595,7 +615,7 @@ void iot_feat_update(const struct iot_featspec *s, struct iot_featstate *st, int
         }
         case IOT_FK_SINCE: v = st->has_reset ? (double)(t - st->reset_t) / DAY_NS : NAN; break;
         }
-        out[i] = (float)v;
+        out[(size_t)i * stride] = (float)v;
     }
     if (z != zbuf)
         free(z);

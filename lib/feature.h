@@ -45,6 +45,7 @@ struct iot_featspec {
     double *pcw;                /* [nfields] health weights on standardised fields, or NULL */
     bool fitted;
     void *gindex;               /* group key → index (internal) */
+    bool *xs_used;              /* [nfields + 1] channels an xmean/xslope reads (internal) */
 };
 
 /* Parses spec text (see above) over a spec that may already hold fields (from auto). Returns a new
@@ -84,6 +85,9 @@ void iot_featstate_reset(const struct iot_featspec *s, struct iot_featstate *st,
  * group g: updates the state and writes the nfeat features to out (NaN = undefined). */
 void iot_feat_update(const struct iot_featspec *s, struct iot_featstate *st, int64_t t,
                      const double *x, int g, float *out);
+/* The same with feature i written to out[i * stride] (a column of a feature-major batch). */
+void iot_feat_update_strided(const struct iot_featspec *s, struct iot_featstate *st, int64_t t,
+                             const double *x, int g, float *out, size_t stride);
 /* Exact JSON round trip of a state (for --state). from_json returns -1 on a malformed state. */
 json_t *iot_featstate_to_json(const struct iot_featspec *s, const struct iot_featstate *st);
 int iot_featstate_from_json(const struct iot_featspec *s, struct iot_featstate *st, const json_t *j);

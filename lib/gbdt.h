@@ -80,6 +80,9 @@ double iot_gbdt_raw(const struct iot_gbdt *m, const float *x);
  * over the batch. Uses the AVX2 kernel when the CPU has it and depth <= 6 (see iot_gbdt_simd),
  * else the portable one; both give exactly the sums of iot_gbdt_raw and of training. */
 void iot_gbdt_raw_batch(const struct iot_gbdt *m, const float *x, size_t rows, double *out);
+/* The same over feature-major rows: feature j of row r at xT[j * ld + r]. ld >= rows rounded up
+ * to a multiple of 8, and those padding lanes must be readable (their scores are dropped). */
+void iot_gbdt_raw_cols(const struct iot_gbdt *m, const float *xT, size_t ld, size_t rows, double *out);
 /* The portable form of iot_gbdt_raw_batch (four walks interleaved); tests compare the two. */
 void iot_gbdt_raw_batch_scalar(const struct iot_gbdt *m, const float *x, size_t rows, double *out);
 /* True when iot_gbdt_raw_batch uses the SIMD kernel for this model on this CPU. */

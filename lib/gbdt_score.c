@@ -121,7 +121,8 @@ __m256i pick(const uint32_t *P, __m256i idx, const int D)
 static const int8_t acc_row[2][8] = { { 0, 1, 2, 3, 4, 5, 6, 7 }, { 0, 1, 4, 5, 2, 3, 6, 7 } };
 
 static inline __attribute__((always_inline, target("avx2")))
-void chunk_avx2(const struct iot_gbdt *m, const float *xT, int groups, double *acc, const int D)
+void chunk_avx2(const struct iot_gbdt *m, const float *xT, size_t ld, int groups, double *acc,
+                const int D)
 {
     const int nodes = (1 << D) - 1, leaves = 1 << D;
     const int W = leaves < 8 ? 8 : leaves;
@@ -135,7 +136,7 @@ void chunk_avx2(const struct iot_gbdt *m, const float *xT, int groups, double *a
 #pragma GCC unroll 64
             for (int n = 0; n < nodes; n++)
                 c[n] = _mm256_cmp_ps(_mm256_set1_ps(nd[n].thr),     /* thr < x: the load folds */
-                                     _mm256_loadu_ps(xg + (size_t)nd[n].feat * CH), _CMP_LT_OQ);
+                                     _mm256_loadu_ps(xg + nd[n].feat * ld), _CMP_LT_OQ);
             b[0] = c[0];
             __m256i idx = _mm256_srli_epi32(_mm256_castps_si256(c[0]), 31);
 #pragma GCC unroll 8
@@ -171,36 +172,46 @@ void chunk_avx2(const struct iot_gbdt *m, const float *xT, int groups, double *a
     (void)leaves;
 }
 
+/* xT feature-major with stride ld; rows rounded up to 8 are read */
 static __attribute__((target("avx2")))
-void batch_avx2(const struct iot_gbdt *m, const float *x, size_t rows, double *out)
+void cols_avx2(const struct iot_gbdt *m, const float *xT, size_t ld, size_t rows, double *out)
 {
-    const int p = m->p;
-    float *xT = iot_xmalloc((size_t)p * CH * sizeof *xT);
     double acc[CH];
+    const int8_t *ord = acc_row[m->depth <= 5];
     for (size_t r0 = 0; r0 < rows; r0 += CH) {
         int n = rows - r0 < CH ? (int)(rows - r0) : CH, groups = (n + 7) / 8;
-        for (int r = 0; r < n; r++)
-            for (int j = 0; j < p; j++)
-                xT[(size_t)j * CH + r] = x[(r0 + r) * p + j];
-        for (int r = n; r < 8 * groups; r++)        /* padding lanes: scored, then dropped */
-            for (int j = 0; j < p; j++)
-                xT[(size_t)j * CH + r] = 0;
         for (int r = 0; r < 8 * groups; r++)
             acc[r] = m->base;
+        const float *x = xT + r0;
         switch (m->depth) {
-        case 1: chunk_avx2(m, xT, groups, acc, 1); break;
-        case 2: chunk_avx2(m, xT, groups, acc, 2); break;
-        case 3: chunk_avx2(m, xT, groups, acc, 3); break;
-        case 4: chunk_avx2(m, xT, groups, acc, 4); break;
-        case 5: chunk_avx2(m, xT, groups, acc, 5); break;
-        default: chunk_avx2(m, xT, groups, acc, 6); break;
+        case 1: chunk_avx2(m, x, ld, groups, acc, 1); break;
+        case 2: chunk_avx2(m, x, ld, groups, acc, 2); break;
+        case 3: chunk_avx2(m, x, ld, groups, acc, 3); break;
+        case 4: chunk_avx2(m, x, ld, groups, acc, 4); break;
+        case 5: chunk_avx2(m, x, ld, groups, acc, 5); break;
+        default: chunk_avx2(m, x, ld, groups, acc, 6); break;
         }
-        const int8_t *ord = acc_row[m->depth <= 5];
         for (int q = 0; q < 8 * groups; q++) {
             int r = (q & ~7) + ord[q & 7];
             if (r < n)
                 out[r0 + (size_t)r] = acc[q];
         }
+    }
+}
+
+static void batch_avx2(const struct iot_gbdt *m, const float *x, size_t rows, double *out)
+{
+    const int p = m->p;
+    float *xT = iot_xmalloc((size_t)p * CH * sizeof *xT);
+    for (size_t r0 = 0; r0 < rows; r0 += CH) {
+        int n = rows - r0 < CH ? (int)(rows - r0) : CH, pad = (n + 7) / 8 * 8;
+        for (int r = 0; r < n; r++)
+            for (int j = 0; j < p; j++)
+                xT[(size_t)j * CH + r] = x[(r0 + r) * p + j];
+        for (int r = n; r < pad; r++)       /* padding lanes: scored, then dropped */
+            for (int j = 0; j < p; j++)
+                xT[(size_t)j * CH + r] = 0;
+        cols_avx2(m, xT, CH, (size_t)n, out + r0);
     }
     free(xT);
 }
@@ -220,6 +231,10 @@ static void batch_avx2(const struct iot_gbdt *m, const float *x, size_t rows, do
 {
     iot_gbdt_raw_batch_scalar(m, x, rows, out);
 }
+static void cols_avx2(const struct iot_gbdt *m, const float *xT, size_t ld, size_t rows, double *out)
+{
+    (void)m; (void)xT; (void)ld; (void)rows; (void)out;
+}
 #endif
 
 bool iot_gbdt_simd(const struct iot_gbdt *m)
@@ -233,4 +248,19 @@ void iot_gbdt_raw_batch(const struct iot_gbdt *m, const float *x, size_t rows, d
         batch_avx2(m, x, rows, out);
     else
         iot_gbdt_raw_batch_scalar(m, x, rows, out);
+}
+
+void iot_gbdt_raw_cols(const struct iot_gbdt *m, const float *xT, size_t ld, size_t rows, double *out)
+{
+    if (use_avx2(m)) {
+        cols_avx2(m, xT, ld, rows, out);
+        return;
+    }
+    const int p = m->p;
+    float *x = iot_xmalloc((rows * (size_t)p + 1) * sizeof *x);
+    for (size_t r = 0; r < rows; r++)
+        for (int j = 0; j < p; j++)
+            x[r * p + j] = xT[(size_t)j * ld + r];
+    iot_gbdt_raw_batch_scalar(m, x, rows, out);
+    free(x);
 }

@@ -25,7 +25,8 @@ struct iot_scorer {
     struct pend pend[BATCH];
     int npend;
     struct iot_buf arena;       /* the waiting lines */
-    float *px;                  /* [BATCH * nfeat] their features */
+    float *px;                  /* [nfeat][BATCH] their features, feature-major */
+    float *row;                 /* [nfeat] one row of px (linear models) */
     double *praw;               /* [BATCH] their scores */
 };
 
@@ -41,7 +42,8 @@ struct iot_scorer *iot_scorer_new(const struct iot_model *m, const struct iot_sc
     /* the model decides the key, time field and conditions: the same as at training */
     sc->r = iot_predrec_new(m->spec, m->key, m->time_field, NULL, m->output, m->reset_on, m->label_from);
     sc->tab = iot_keytab_new(sizeof(struct kst), (size_t)o->max_keys);
-    sc->px = iot_xmalloc((size_t)BATCH * ((size_t)m->spec->nfeat + 1) * sizeof *sc->px);
+    sc->px = iot_xcalloc((size_t)BATCH * ((size_t)m->spec->nfeat + 1), sizeof *sc->px);
+    sc->row = iot_xcalloc((size_t)m->spec->nfeat + 1, sizeof *sc->row);
     sc->praw = iot_xmalloc(BATCH * sizeof *sc->praw);
     return sc;
 }
@@ -53,7 +55,7 @@ void iot_scorer_free(struct iot_scorer *sc)
     iot_keytab_free(sc->tab, free_kst);
     iot_predrec_free(sc->r);
     iot_buf_free(&sc->arena);
-    free(sc->px); free(sc->praw); free(sc);
+    free(sc->px); free(sc->row); free(sc->praw); free(sc);
 }
 
 int iot_scorer_pending(const struct iot_scorer *sc) { return sc->npend; }
@@ -93,10 +95,14 @@ void iot_scorer_flush(struct iot_scorer *sc, struct iot_out *o)
     if (!n)
         return;
     if (M->gbdt) {
-        iot_gbdt_raw_batch(M->gbdt, sc->px, (size_t)n, sc->praw);
+        iot_gbdt_raw_cols(M->gbdt, sc->px, BATCH, (size_t)n, sc->praw);
         for (int i = 0; i < n; i++) sc->praw[i] = iot_gbdt_link(M->gbdt, sc->praw[i]);
     } else {
-        for (int i = 0; i < n; i++) sc->praw[i] = iot_linmodel_predict(M->lin, sc->px + (size_t)i * p);
+        float *row = sc->row;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < p; j++) row[j] = sc->px[(size_t)j * BATCH + i];
+            sc->praw[i] = iot_linmodel_predict(M->lin, row);
+        }
     }
     for (int i = 0; i < n; i++) {
         struct pend *q = &sc->pend[i];
@@ -155,7 +161,7 @@ void iot_scorer_line(struct iot_scorer *sc, struct iot_out *o, const char *line,
     if (sc->npend == BATCH)
         iot_scorer_flush(sc, o);
     int g = s->ngroupby ? iot_featspec_group(s, r->gb.p ? r->gb.p : "", r->gb.len) : 0;
-    iot_feat_update(s, v->st, r->t, r->x, g, sc->px + (size_t)sc->npend * s->nfeat);
+    iot_feat_update_strided(s, v->st, r->t, r->x, g, sc->px + sc->npend, BATCH);
     struct pend *q = &sc->pend[sc->npend++];
     q->off = sc->arena.len;
     q->len = len;

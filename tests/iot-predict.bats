@@ -267,3 +267,19 @@ CLS=(--label-from 'messageType == "failure"' --horizon 7d --reset-on 'messageTyp
     run sh -c 'iot-predict score -m m.json sim | grep -c failureProbability'
     assert_output "$(grep -c '"telemetry"' sim)"
 }
+
+@test "scores do not depend on batching: one record at a time (-u) gives the same lines, trees and linear" {
+    fleet 4 30 > in
+    iot-predict train "${CLS[@]}" --trees 30 --depth 5 --folds 0 -o t.json in
+    iot-predict train "${CLS[@]}" --learner linear --folds 0 -o l.json in
+    for m in t.json l.json; do
+        iot-predict score -m $m in > batched
+        iot-predict score -u -m $m in > single
+        cmp batched single
+        run sh -c "grep -c failureProbability batched"
+        assert_output "$(grep -c telemetry in)"
+    done
+    # scores differ between records (the model is not a constant)
+    run sh -c "jq -r .failureProbability batched | sort -u | wc -l"
+    assert [ "$output" -gt 10 ]
+}

@@ -158,6 +158,21 @@ int main(void)
     }
     iot_featstate_free(st);
 
+    /* a column of a feature-major batch (scoring) gets the same values as a row (training) */
+    {
+        struct iot_featstate *a = iot_featstate_new(s), *b = iot_featstate_new(s);
+        float oa[16], col[16 * 5];
+        int same = 1;
+        for (int i = 0; i < N; i++) {
+            iot_feat_update(s, a, tn[i], &x[i], 0, oa);
+            iot_feat_update_strided(s, b, tn[i], &x[i], 0, col + i % 5, 5);
+            for (int f = 0; f < s->nfeat; f++)
+                same &= memcmp(&oa[f], &col[f * 5 + i % 5], sizeof *oa) == 0;
+        }
+        CHECK(same, "strided (feature-major) update equals the row update bit for bit");
+        iot_featstate_free(a); iot_featstate_free(b);
+    }
+
     /* spec JSON round trip keeps the names */
     {
         json_t *j = iot_featspec_to_json(s);

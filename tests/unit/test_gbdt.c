@@ -245,6 +245,18 @@ int main(void)
         }
         CHECK(same, "depth %d: batch%s, portable batch and row scoring equal the binned traversal",
               depth, iot_gbdt_simd(m) ? " (SIMD)" : "");
+        /* feature-major input with a stride, 13 rows (padding lanes read, dropped) */
+        size_t ld = 24;
+        float *xT = malloc(ld * p * sizeof *xT);
+        for (int j = 0; j < p; j++)
+            for (size_t q = 0; q < ld; q++)
+                xT[j * ld + q] = q < 13 ? X[(100 + q) * p + j] : 1e30f;
+        iot_gbdt_raw_cols(m, xT, ld, 13, a);
+        int csame = 1;
+        for (size_t q = 0; q < 13; q++)
+            csame &= a[q] == want[100 + q];
+        CHECK(csame, "depth %d: feature-major scoring equals the binned traversal", depth);
+        free(xT);
         free(want); free(a); free(b); free(X); free(y);
         iot_gbdt_free(m);
     }
