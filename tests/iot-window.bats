@@ -51,6 +51,30 @@ fleet() { iot-sim --devices "${2:-20}" --count "$1" --seed 7 --faults late=0.05:
 @test "golden: bad values, times and JSON rejected with file:line, exit 65" { golden bad-values; }
 @test "golden: --bad-value skip counts skipped fields; bad lines dead-lettered" { golden bad-values-skip; }
 @test "golden: epoch milliseconds" { golden epoch-times; }
+@test "golden: countif(expr) counts rows where the condition is true (a type mismatch is not a match)" { golden countif; }
+
+@test "countif: conditions are checked like --having; merge, rolling and series count them too" {
+    run iot-window --tumbling 1m -a 'countif(temperature >)' /dev/null
+    assert_failure 64
+    assert_output --partial "countif(temperature >)"
+    run iot-window --tumbling 1m -a 'countif(temperature > 1' /dev/null
+    assert_failure 64
+    assert_output --partial "no closing"
+    run iot-window --tumbling 1m -a 'countif(a > 1),countif(b > 1)' /dev/null
+    assert_failure 64
+    assert_output --partial "as NAME"
+    fleet 3000
+    A='count(),countif(temperature > 60 || lower(deviceType) == "pump") as hot'
+    iot-window --tumbling 1m -a "$A" fleet.ndjson > single
+    [ "$(jq -s 'map(.hot) | add' single)" -gt 0 ]
+    jq -e -s 'all(.hot <= .count)' single
+    split -n l/2 fleet.ndjson part.
+    for p in part.*; do iot-window --tumbling 1m --lateness 1h -a "$A" --emit partial "$p"; done | iot-window --merge -a "$A" > merged
+    iot-window --tumbling 1m --lateness 1h -a "$A" fleet.ndjson | cmp - merged
+    want=$(jq -s '[.[] | select(.temperature > 60 or (.deviceType | ascii_downcase) == "pump")] | length' fleet.ndjson)
+    [ "$(jq -s 'map(.hot) | add' merged)" -eq "$want" ]
+    iot-window --series 1h -a "$A" fleet.ndjson | jq -e '.hot | length > 0'
+}
 
 @test "results agree with an independent computation (tests/ref/window_check.py), adjust and drop" {
     command -v python3 || skip "python3 not installed"
