@@ -143,14 +143,30 @@ static int parse_item(struct iot_featspec *s, const char *p, size_t n, char *err
     return 0;
 }
 
-/* channels whose expanding sums some feature reads (the others are not kept up to date) */
+/* channels whose expanding sums some feature reads (the others are not kept up to date), and
+ * the features grouped by kind so that the common kinds run in tight loops */
 static void mark_xs(struct iot_featspec *s)
 {
     free(s->xs_used);
+    free(s->plan);
     s->xs_used = iot_xcalloc((size_t)s->nfields + 1, sizeof *s->xs_used);
+    s->plan = iot_xcalloc((size_t)s->nfeat + 1, sizeof *s->plan);
     for (int i = 0; i < s->nfeat; i++)
         if ((s->feat[i].kind == IOT_FK_XMEAN || s->feat[i].kind == IOT_FK_XSLOPE) && s->feat[i].chan >= 0)
             s->xs_used[s->feat[i].chan] = true;
+    static const int runs[3] = { IOT_FK_RAW, IOT_FK_EWM, IOT_FK_XSLOPE };
+    int q = 0;
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < s->nfeat; i++)
+            if (s->feat[i].kind == runs[k] && s->feat[i].chan >= 0)
+                s->plan[q++] = i;
+        s->plan_end[k] = q;
+    }
+    for (int i = 0; i < s->nfeat; i++) {
+        int k = s->feat[i].kind;
+        if (!((k == IOT_FK_RAW || k == IOT_FK_EWM || k == IOT_FK_XSLOPE) && s->feat[i].chan >= 0))
+            s->plan[q++] = i;
+    }
 }
 
 static void resolve_health(struct iot_featspec *s)
@@ -272,7 +288,7 @@ void iot_featspec_free(struct iot_featspec *s)
     for (int i = 0; i < s->ngroupby; i++) free(s->groupby[i]);
     for (int i = 0; i < s->ngroups; i++) free(s->gkeys[i]);
     free(s->fields); free(s->feat); free(s->groupby); free(s->gkeys);
-    free(s->gmean); free(s->gsd); free(s->pcw); free(s->xs_used);
+    free(s->gmean); free(s->gsd); free(s->pcw); free(s->xs_used); free(s->plan);
     if (s->gindex)
         iot_keytab_free(s->gindex, NULL);
     free(s);
@@ -582,7 +598,27 @@ void iot_feat_update_strided(const struct iot_featspec *s, struct iot_featstate 
         a->ctt += dt * (td - a->mt);
         a->ctx += dt * (z[c] - a->mx);
     }
-    for (int i = 0; i < s->nfeat; i++) {
+    const int *plan = s->plan;
+    int q = 0;
+    for (; q < s->plan_end[0]; q++) {
+        int i = plan[q];
+        out[(size_t)i * stride] = (float)z[s->feat[i].chan];
+    }
+    for (; q < s->plan_end[1]; q++) {
+        int i = plan[q];
+        const struct iot_feat *f = &s->feat[i];
+        double zc = z[f->chan];
+        if (!isnan(zc))
+            st->ewm[i] = isnan(st->ewm[i]) ? zc : f->alpha * zc + (1 - f->alpha) * st->ewm[i];
+        out[(size_t)i * stride] = (float)st->ewm[i];
+    }
+    for (; q < s->plan_end[2]; q++) {
+        int i = plan[q];
+        const struct xsum *a = &st->xs[s->feat[i].chan];
+        out[(size_t)i * stride] = (float)(a->n > 1 && a->ctt > 0 ? a->ctx / a->ctt : NAN);
+    }
+    for (; q < s->nfeat; q++) {
+        int i = plan[q];
         const struct iot_feat *f = &s->feat[i];
         double v = NAN, zc = f->chan >= 0 ? z[f->chan] : NAN;
         switch (f->kind) {

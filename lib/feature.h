@@ -46,6 +46,9 @@ struct iot_featspec {
     bool fitted;
     void *gindex;               /* group key → index (internal) */
     bool *xs_used;              /* [nfields + 1] channels an xmean/xslope reads (internal) */
+    int *plan;                  /* [nfeat] feature indices: raw, then ewm, then xslope, then the
+                                   others; plan_end[k] ends each run (internal) */
+    int plan_end[3];
 };
 
 /* Parses spec text (see above) over a spec that may already hold fields (from auto). Returns a new
