@@ -36,6 +36,16 @@ for mm in m30 m1; do
     /usr/bin/time -f "%U %S" -o "$BENCH_DATA/cpu" iot-predict score -m "$BENCH_DATA/$mm.json" "$s30" > /dev/null
     awk -v m="$mm" '{ c = $1 + $2; printf "  score with %s: %.2f s CPU = %.2f M rec per CPU second\n", m == "m30" ? "400 trees" : "1 tree", c, 1 / c }' "$BENCH_DATA/cpu"
 done
+# instructions per record (callgrind, the difference of 30 k and 10 k records, so the model
+# load drops out): the one figure that the load of a shared machine does not move
+if command -v valgrind >/dev/null; then
+    head -n 10000 "$s30" > "$BENCH_DATA/p10k.ndjson"; head -n 30000 "$s30" > "$BENCH_DATA/p30k.ndjson"
+    ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null iot-predict score -m "$BENCH_DATA/$1.json" "$BENCH_DATA/$2.ndjson" 2>&1 >/dev/null |
+           sed -n 's/.*Collected : *\([0-9]*\).*/\1/p'; }
+    for mm in m30 m1; do
+        awk -v m="$mm" -v a="$(ir $mm p10k)" -v b="$(ir $mm p30k)" 'BEGIN { printf "  score with %s: %.0f instructions per record (callgrind)\n", m == "m30" ? "400 trees" : "1 tree", (b - a) / 20000 }'
+    done
+fi
 command -v jq >/dev/null && { head -n 100000 "$s30" > "$BENCH_DATA/p100k.ndjson"
     set -- $(run_timed 3 jq -c '. + {rul: 1.5}' "$BENCH_DATA/p100k.ndjson"); report "peer: jq -c add member (100k)" 100000 "$(wc -c < "$BENCH_DATA/p100k.ndjson")" "$1" "$2" 0; }
 command -v mawk >/dev/null && { set -- $(run_timed 3 mawk '{ sub(/}$/, ",\"rul\":1.5}"); print }' "$s30"); report "peer: mawk append member" 1000000 "$b30" "$1" "$2" 0; }
