@@ -12,7 +12,7 @@
 
 enum { O_TUMBLING = 1, O_HOPPING, O_SLIDING, O_SESSION, O_COUNT, O_OFFSET, O_ALIGN, O_LABEL,
        O_AGG, O_LATENESS, O_LATE, O_IDLE, O_ABSENT, O_HAVING, O_ROLLING, O_SERIES, O_FROM, O_TO,
-       O_FILL, O_STATE, O_EMIT, O_MERGE, O_MAXKEYS, O_BADVALUE };
+       O_FILL, O_STATE, O_EMIT, O_MERGE, O_MAXKEYS, O_EVICT, O_BADVALUE };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Windows (one of):", 0 },
@@ -45,7 +45,8 @@ static const struct iot_opt opts[] = {
     { "state", 0, IOT_ARG, "FILE", "restore open windows from FILE, save them there at exit; emit closed windows only", O_STATE },
     { "emit", 0, IOT_ARG, "final|partial", "partial: mergeable aggregate states instead of values", O_EMIT },
     { "merge", 0, IOT_NOARG, NULL, "combine partial rows from shards into final rows", O_MERGE },
-    { "max-keys", 0, IOT_ARG, "N", "refuse more than N distinct keys (exit 65)", O_MAXKEYS },
+    { "max-keys", 0, IOT_ARG, "N", "refuse more than N distinct keys (exit 65), or see --evict", O_MAXKEYS },
+    { "evict", 0, IOT_ARG, "oldest", "beyond --max-keys, close and forget the key whose last event is oldest", O_EVICT },
     IOT_OPT_END
 };
 
@@ -144,6 +145,10 @@ static void on_opt(int id, const char *arg, void *ctx)
         else iot_usage("--emit must be final or partial");
         break;
     case O_MERGE: J.mode = IOT_JOB_MERGE; break;
+    case O_EVICT:
+        if (strcmp(arg, "oldest") != 0) iot_usage("--evict must be oldest");
+        J.win.evict = true;
+        break;
     case O_MAXKEYS: J.win.max_keys = (size_t)iot_cli_int("--max-keys", arg, 1, INT64_MAX); break;
     }
 }
@@ -162,6 +167,8 @@ int main(int argc, char **argv)
     if (J.state && J.mode != IOT_JOB_WINDOW) iot_usage("--state works with window kinds only");
     if (J.having && J.partial) iot_usage("--having applies to final rows; use it with --merge");
     if (J.mode == IOT_JOB_SERIES && has_from != has_to) iot_usage("--series: give both --from and --to, or neither");
+    if (J.win.evict && (!J.win.max_keys || J.mode == IOT_JOB_SERIES || J.mode == IOT_JOB_MERGE))
+        iot_usage("--evict needs --max-keys, with a window kind or --rolling");
     J.has_range = has_from;
     J.win.offset = align + offset;
     J.rec.key = iot_common.key;

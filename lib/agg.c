@@ -345,6 +345,26 @@ void iot_agg_add(const struct iot_aggset *s, struct iot_agg_state *st,
     }
 }
 
+void iot_agg_remove(const struct iot_aggset *s, struct iot_agg_state *st, const struct iot_agg_in *in)
+{
+    st->rows--;
+    for (int i = 0; i < s->nfields; i++) {
+        const struct iot_agg_in *x = &in[i];
+        if (x->kind == 0) continue;
+        struct iot_fstate *f = &st->f[i];
+        f->nn--;
+        if (x->kind != 1) continue;
+        f->n--;
+        if (s->need[i] & IOT_NEED_MOM) {
+            double p, e;
+            dd_add_d(&f->s_hi, &f->s_lo, -x->v);
+            two_prod(x->v, x->v, &p, &e);
+            dd_add(&f->q_hi, &f->q_lo, -p, -e);
+            if (f->n == 0) f->s_hi = f->s_lo = f->q_hi = f->q_lo = 0;
+        }
+    }
+}
+
 void iot_agg_merge(const struct iot_aggset *s, struct iot_agg_state *d, const struct iot_agg_state *src)
 {
     d->rows += src->rows;

@@ -83,6 +83,12 @@ void iot_agg_init(const struct iot_aggset *set, struct iot_agg_state *st);
 /* Adds one record (in[] has nfields entries) at event time t (ns). */
 void iot_agg_add(const struct iot_aggset *set, struct iot_agg_state *st,
                  const struct iot_agg_in *in, int64_t t);
+/* Undoes one iot_agg_add of in for what is countable and summable: rows, n, nn, sums and sums
+ * of squares (double-double, so the result matches a fresh pass to within a few units of
+ * 2^-106 of the sums). min/max, first/last, kept values and distinct sets are NOT updated:
+ * the caller (lib/rolling) restores those itself. */
+void iot_agg_remove(const struct iot_aggset *set, struct iot_agg_state *st,
+                    const struct iot_agg_in *in);
 /* dst += src (src unchanged). Ties in first/last times keep dst's first and src's last. */
 void iot_agg_merge(const struct iot_aggset *set, struct iot_agg_state *dst,
                    const struct iot_agg_state *src);

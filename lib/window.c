@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "keytab.h"
 #include "time.h"
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,20 @@ int64_t iot_win_first_end(int64_t t, int64_t hop, int64_t offset, bool start_edg
     int64_t d = t - offset;
     int64_t k = start_edges ? iot_floordiv(d, hop) + 1 : -iot_floordiv(-d, hop);
     return offset + k * hop;
+}
+
+static int age_tie(const struct iot_oldest_ent *a, const struct iot_oldest_ent *b)
+{
+    size_t an, bn;
+    const char *ak = iot_keytab_key((const char *)a - offsetof(struct kent, age), &an);
+    const char *bk = iot_keytab_key((const char *)b - offsetof(struct kent, age), &bn);
+    int c = memcmp(ak, bk, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+void iot_win_age(struct iot_win *w, struct kent *k, int64_t t)
+{
+    iot_oldest_add(&w->ages, &k->age, t);
 }
 
 struct iot_win *iot_win_new(const struct iot_win_cfg *cfg, const struct iot_aggset *set,
@@ -39,6 +54,7 @@ struct iot_win *iot_win_new(const struct iot_win_cfg *cfg, const struct iot_aggs
     w->maxt = INT64_MIN;
     w->next_sweep = INT64_MAX;
     w->next_absent = INT64_MIN;
+    w->ages.tie = age_tie;
     return w;
 }
 
@@ -50,6 +66,7 @@ static int64_t wm_of(const struct iot_win *w)
 }
 int64_t iot_win_watermark(const struct iot_win *w) { return wm_of(w); }
 size_t iot_win_keys(const struct iot_win *w) { return iot_keytab_count(w->keys); }
+size_t iot_win_evicted(const struct iot_win *w) { return w->evicted; }
 
 static struct iot_agg_state *new_state(struct iot_win *w)
 {
@@ -130,6 +147,7 @@ struct win *iot_win_open_window(struct iot_win *w, struct kent *k, int64_t end)
         b->cap = b->cap ? b->cap * 2 : 64;
         b->v = iot_xrealloc(b->v, b->cap * sizeof *b->v);
     }
+    x->bi = b->n;
     b->v[b->n++] = x;
     return x;
 }
@@ -189,19 +207,23 @@ void iot_win_heap_push(struct iot_win *w, struct rev *r)
     }
     w->heap[i] = r;
 }
-static struct rev *heap_pop(struct iot_win *w)
+/* Sifts r down from slot i (the slot's old content is gone). */
+static void heap_down(struct iot_win *w, size_t i, struct rev *r)
 {
-    struct rev *top = w->heap[0], *last = w->heap[--w->nh];
-    size_t i = 0;
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= w->nh) break;
         if (c + 1 < w->nh && rev_lt(w->heap[c + 1], w->heap[c])) c++;
-        if (!rev_lt(w->heap[c], last)) break;
+        if (!rev_lt(w->heap[c], r)) break;
         w->heap[i] = w->heap[c];
         i = c;
     }
-    if (w->nh) w->heap[i] = last;
+    w->heap[i] = r;
+}
+static struct rev *heap_pop(struct iot_win *w)
+{
+    struct rev *top = w->heap[0], *last = w->heap[--w->nh];
+    if (w->nh) heap_down(w, 0, last);
     return top;
 }
 
@@ -422,6 +444,53 @@ static void advance(struct iot_win *w)
     flush_rows(w);
 }
 
+static void drop_from(struct kent **v, size_t *n, struct kent *k)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (v[i] == k) { memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof *v); (*n)--; return; }
+}
+
+/* --evict oldest: close and emit everything of the key seen longest ago, then forget it. */
+static void evict_oldest(struct iot_win *w)
+{
+    struct kent *k = (struct kent *)((char *)iot_oldest_min(&w->ages) - offsetof(struct kent, age));
+    flush_rows(w);
+    if (iot_win_ordered(w)) {
+        size_t j = 0, n = 0;
+        struct rev **mine = iot_xmalloc((w->nh + 1) * sizeof *mine);
+        for (size_t i = 0; i < w->nh; i++) {
+            if (w->heap[i]->k == k) mine[n++] = w->heap[i];
+            else w->heap[j++] = w->heap[i];
+        }
+        w->nh = j;
+        for (size_t i = w->nh / 2; i-- > 0;) heap_down(w, i, w->heap[i]);
+        qsort(mine, n, sizeof *mine, iot_win_rev_cmp);
+        for (size_t i = 0; i < n; i++) release_event(w, mine[i]);
+        free(mine);
+        key_process(w, k, INT64_MAX);
+        drop_from(w->act, &w->nact, k);
+        drop_from(w->dirty, &w->ndirty, k);
+    } else {
+        for (struct win *x = k->wins; x; x = x->next) {
+            struct bucket *b = bucket_for(w, x->end);
+            b->v[x->bi] = b->v[--b->n];
+            b->v[x->bi]->bi = x->bi;
+            push_row(w, IOT_ROW_WINDOW, k, x->start, x->end, x->st, x);
+        }
+        k->wins = NULL;
+    }
+    flush_rows(w);
+    free(k->ring);
+    iot_oldest_remove(&w->ages, &k->age);
+    size_t kl;
+    const char *kb = iot_keytab_key(k, &kl);
+    char *copy = iot_xmalloc(kl + 1);
+    memcpy(copy, kb, kl);
+    iot_keytab_del(w->keys, copy, kl);
+    free(copy);
+    w->evicted++;
+}
+
 int iot_win_add(struct iot_win *w, const char *key, size_t klen, int64_t t,
                 const struct iot_agg_in *in)
 {
@@ -435,7 +504,15 @@ int iot_win_add(struct iot_win *w, const char *key, size_t klen, int64_t t,
     }
     int created;
     struct kent *k = iot_keytab_get(w->keys, key, klen, &created);
+    if (!k && w->c.evict && w->ages.n) {
+        evict_oldest(w);
+        k = iot_keytab_get(w->keys, key, klen, &created);
+    }
     if (!k) return IOT_WIN_FULL;
+    if (w->c.evict) {
+        if (created) iot_oldest_add(&w->ages, &k->age, t);
+        else if (t > k->age.t) iot_oldest_set(&w->ages, &k->age, t);
+    }
     if (w->c.absent > 0) {
         if (k->absent) {
             push_row(w, IOT_ROW_PRESENT, k, k->seen, t, NULL, NULL);
@@ -498,6 +575,7 @@ void iot_win_free(struct iot_win *w)
     for (size_t i = 0; i < w->nb; i++) free(w->bk[i].v);
     for (size_t i = 0; i < w->nh; i++) free(w->heap[i]);
     free(w->bk); free(w->heap); free(w->act); free(w->dirty); free(w->pend);
+    iot_oldest_free(&w->ages);
     free(w);
 }
 

@@ -24,6 +24,11 @@ struct iot_win_cfg {
     enum iot_late late;
     int64_t absent;      /* > 0: report keys silent that long (event time) */
     size_t max_keys;     /* 0 = unlimited */
+    bool evict;          /* a new key beyond max_keys evicts the key whose last event is oldest
+                            (ties: smallest key bytes): its open windows are closed and emitted
+                            at once (before their time, so out of (end, key) order), its buffered
+                            events first released to it; the key is then forgotten (absence
+                            tracking included) */
 };
 
 /* A row handed to the emit callback: a closed window (kind IOT_ROW_WINDOW) of key, or an
@@ -50,7 +55,7 @@ enum { IOT_WIN_OK = 0, IOT_WIN_ADJUSTED, IOT_WIN_DROPPED, IOT_WIN_LATE, IOT_WIN_
 /* Offers one record of key (bytes, any content) at event time t with its aggregate inputs.
  * Late (t < watermark): adjust moves it to the watermark (IOT_WIN_ADJUSTED), drop discards it
  * (IOT_WIN_DROPPED), dead-letter discards it and returns IOT_WIN_LATE for the caller to reject
- * the line. IOT_WIN_FULL: a new key beyond max_keys (nothing added). Closed rows are emitted
+ * the line. IOT_WIN_FULL: a new key beyond max_keys without evict (nothing added). Closed rows are emitted
  * before it returns, in (end, key) order. */
 int iot_win_add(struct iot_win *w, const char *key, size_t klen, int64_t t,
                 const struct iot_agg_in *in);
@@ -60,8 +65,9 @@ void iot_win_idle(struct iot_win *w, int64_t quiet);
 void iot_win_finish(struct iot_win *w);
 /* Watermark now (INT64_MIN before the first event). */
 int64_t iot_win_watermark(const struct iot_win *w);
-/* Open keys (for --stats). */
+/* Open keys, keys evicted so far (for --stats). */
 size_t iot_win_keys(const struct iot_win *w);
+size_t iot_win_evicted(const struct iot_win *w);
 
 /* Checkpoint: everything open (windows, sessions, buffered events, watermark, silent keys),
  * as a JSON body for lib/state.h. load replaces the engine's content; returns 0, or -1 with a

@@ -2,11 +2,13 @@
  * (its checkpoints). Not a public contract: nothing else includes it. */
 #ifndef IOT_WINDOW_IMPL_H
 #define IOT_WINDOW_IMPL_H
+#include "oldest.h"
 #include "window.h"
 
 struct rev { int64_t t; uint64_t seq; struct kent *k; struct iot_agg_in in[]; };
 
-struct win { struct win *next; struct kent *k; int64_t start, end; struct iot_agg_state *st; };
+struct win { struct win *next; struct kent *k; int64_t start, end; struct iot_agg_state *st;
+             size_t bi; /* index in its end bucket */ };
 
 struct kent {
     struct win *wins;                 /* tumbling/hopping: open windows, newest first */
@@ -18,6 +20,7 @@ struct kent {
     int64_t c_n, c_first, c_last;     /* count */
     struct rev **ring; uint32_t rh, rn, rcap;   /* sliding: released events, time order */
     int64_t done; bool has_done;      /* sliding: last candidate instant evaluated */
+    struct iot_oldest_ent age;        /* evict: last event time */
 };
 
 struct bucket { int64_t end; struct win **v; size_t n, cap; };
@@ -38,6 +41,8 @@ struct iot_win {
     struct kent **dirty; size_t ndirty, cdirty;
     int64_t next_sweep, next_absent;
     struct prow *pend; size_t np, cp;
+    struct iot_oldest ages;           /* evict: keys by last event time */
+    size_t evicted;
 };
 
 #define RING(k, i) ((k)->ring[((k)->rh + (i)) % (k)->rcap])
@@ -51,6 +56,8 @@ int iot_win_rev_cmp(const void *a, const void *b);
 void iot_win_heap_push(struct iot_win *w, struct rev *r);
 /* k has something open (active list) and something new to look at (dirty list). */
 void iot_win_mark(struct iot_win *w, struct kent *k);
+/* Adds k to the eviction order with last event time t (evict only). */
+void iot_win_age(struct iot_win *w, struct kent *k, int64_t t);
 /* Appends a released event to k's sliding ring (time order). */
 void iot_win_ring_push(struct kent *k, struct rev *r);
 #endif

@@ -49,13 +49,14 @@ static void run_window(const struct iot_winjob *j, struct iot_in *in, struct iot
     if (j->state) iot_win_checkpoint(w, j->state);
     else iot_win_finish(w);
     iot_stat_add("keys", (int64_t)iot_win_keys(w));
+    if (j->win.evict) iot_stat_add("evicted", (int64_t)iot_win_evicted(w));
     iot_win_free(w);
 }
 
 static void run_rolling(const struct iot_winjob *j, struct iot_in *in, struct iot_aggrec *r,
                         struct iot_winout *wo)
 {
-    struct iot_roll *roll = iot_roll_new(&r->set, j->roll_dur, j->roll_n, j->win.max_keys);
+    struct iot_roll *roll = iot_roll_new(&r->set, j->roll_dur, j->roll_n, j->win.max_keys, j->win.evict);
     char *line;
     size_t len;
     struct iot_src src;
@@ -65,6 +66,7 @@ static void run_rolling(const struct iot_winjob *j, struct iot_in *in, struct io
         if (!st) too_many(&src, j->win.max_keys, "keys");
         iot_winout_annotate(wo, line, len, st);
     }
+    if (j->win.evict) iot_stat_add("evicted", (int64_t)iot_roll_evicted(roll));
     iot_roll_free(roll);
 }
 

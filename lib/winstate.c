@@ -65,6 +65,7 @@ json_t *iot_win_save(const struct iot_win *w)
         json_object_set_new(o, "k", json_stringn(kb, kl));
         if (k->has_seen) json_object_set_new(o, "seen", json_integer(k->seen));
         if (k->absent) json_object_set_new(o, "absent", json_true());
+        if (w->c.evict) json_object_set_new(o, "last", json_integer(k->age.t));
         if (k->wins) {
             json_t *a = json_array();
             for (const struct win *x = k->wins; x; x = x->next)
@@ -153,6 +154,10 @@ int iot_win_load(struct iot_win *w, const json_t *b, char *err, size_t errcap)
             k->has_seen = true;
         }
         k->absent = json_is_true(json_object_get(o, "absent"));
+        if (w->c.evict) {
+            const json_t *l = json_object_get(o, "last");
+            iot_win_age(w, k, json_is_integer(l) ? json_integer_value(l) : INT64_MIN);
+        }
         if ((x = json_object_get(o, "windows"))) {
             size_t n = json_array_size(x);
             for (size_t m = n; m-- > 0;) {       /* oldest first, so open_win keeps order */

@@ -51,6 +51,7 @@ fleet() { iot-sim --devices "${2:-20}" --count "$1" --seed 7 --faults late=0.05:
 @test "golden: bad values, times and JSON rejected with file:line, exit 65" { golden bad-values; }
 @test "golden: --bad-value skip counts skipped fields; bad lines dead-lettered" { golden bad-values-skip; }
 @test "golden: epoch milliseconds" { golden epoch-times; }
+@test "golden: --evict oldest closes and writes the windows of the key seen longest ago" { golden evict-oldest; }
 @test "golden: countif(expr) counts rows where the condition is true (a type mismatch is not a match)" { golden countif; }
 
 @test "countif: conditions are checked like --having; merge, rolling and series count them too" {
@@ -318,4 +319,51 @@ fleet() { iot-sim --devices "${2:-20}" --count "$1" --seed 7 --faults late=0.05:
     done
     run iot-window --tumbling 1s --lateness -1s in
     assert_failure 64
+}
+
+@test "--evict oldest: every record is still counted once, for each window kind; K-part state equivalence" {
+    fleet 6000 30
+    n=$(wc -l < fleet.ndjson)
+    for kind in "--tumbling 1m" "--session 2s:1m" "--count 7"; do
+        iot-window $kind --lateness 10s --max-keys 8 --evict oldest --stats -a 'count()' fleet.ndjson > out 2> stats
+        [ "$(jq -s 'map(.count) | add' out)" -eq "$n" ] || { echo "lost records with $kind"; false; }
+        [ "$(jq .evicted stats)" -gt 0 ]
+        [ "$(jq .keys stats)" -le 8 ]
+    done
+    split -n l/4 fleet.ndjson part.
+    for kind in "--tumbling 1m" "--session 2s:1m" "--sliding 20s"; do
+        rm -f one.state k.state
+        iot-window $kind --max-keys 8 --evict oldest -a "$AGGS" --state one.state fleet.ndjson > one.out
+        for p in part.*; do iot-window $kind --max-keys 8 --evict oldest -a "$AGGS" --state k.state "$p"; done > k.out
+        cmp one.out k.out || { echo "differs for $kind"; false; }
+    done
+    run iot-window --tumbling 1m --evict oldest fleet.ndjson
+    assert_failure 64
+    run iot-window --series 1m --max-keys 3 --evict oldest fleet.ndjson
+    assert_failure 64
+    run iot-window --tumbling 1m --max-keys 3 --evict newest fleet.ndjson
+    assert_failure 64
+}
+
+@test "--rolling: incremental aggregates equal a full recomputation over the window, late records included" {
+    iot-sim --devices 20 --count 20000 --seed 7 --faults late=0.05:20s > fl.ndjson
+    A='count(),count(temperature),sum(temperature),avg(temperature),min(temperature),max(temperature),range(vibration),stdev(vibration),varp(vibration),first(pressure),last(pressure),rate(pressure)'
+    for R in 10 1000 30s 10m; do
+        iot-window --rolling $R -a "$A" fl.ndjson > inc
+        # a percentile makes the state be rebuilt from the kept records on every record
+        iot-window --rolling $R -a "$A,p50(temperature) as m" fl.ndjson | sed 's/,"m":[^,}]*}$/}/' > full
+        [ -s inc ]
+        cmp inc full || { echo "differs for --rolling $R"; false; }
+    done
+}
+
+@test "--rolling with --evict oldest forgets the evicted key's records" {
+    printf '%s\n' '{"deviceId":"a","timestamp":"2026-01-01T00:00:01Z"}' '{"deviceId":"b","timestamp":"2026-01-01T00:00:02Z"}' \
+        '{"deviceId":"c","timestamp":"2026-01-01T00:00:03Z"}' '{"deviceId":"a","timestamp":"2026-01-01T00:00:04Z"}' > in
+    run iot-window --rolling 1m --max-keys 2 --evict oldest --stats -a 'count()' in
+    assert_success
+    assert_line --index 3 '{"deviceId":"a","timestamp":"2026-01-01T00:00:04Z","count":1}'
+    assert_output --partial '"evicted":2'
+    run iot-window --rolling 1m --max-keys 2 in
+    assert_failure 65
 }

@@ -137,5 +137,49 @@ int main(void)
     struct iot_agg_state *sts[] = { a, one, empty, c, all, p1, p2, p3, m, r };
     for (size_t i = 0; i < sizeof sts / sizeof *sts; i++) { iot_agg_free(&s, sts[i]); free(sts[i]); }
     iot_aggset_free(&s);
+
+    /* countif: the condition text is a slot of its own, kind 2 when true */
+    CHECK(iot_aggset_parse("countif(a > (1 + 2) && b == \")\"),count(a),countif(a > 1) as c2", &s, err, sizeof err) == 0,
+          "countif with nested parentheses and a quoted ')' parses");
+    CHECK(s.nfields == 3 && iot_aggset_cond(&s, 0) && !iot_aggset_cond(&s, 1) && iot_aggset_cond(&s, 2),
+          "countif conditions are slots apart from the field a");
+    CHECK_STR(s.fields[0], "a > (1 + 2) && b == \")\"", "condition text kept");
+    CHECK_STR(s.items[0].name, "countif", "default name countif");
+    CHECK(iot_agg_is_count(&s, 0), "countif is a count");
+    {
+        struct iot_agg_state *st = mk(&s);
+        struct iot_agg_in in[3] = { { 2, 0, 0 }, { 1, 5, 0 }, { 0, 0, 0 } };
+        iot_agg_add(&s, st, in, 1);
+        in[0].kind = 0;
+        iot_agg_add(&s, st, in, 2);
+        double cv;
+        CHECK(iot_agg_value(&s, st, 0, &cv) == 0 && cv == 1, "countif counts true rows only");
+        CHECK(iot_agg_value(&s, st, 2, &cv) == 0 && cv == 0, "countif never true is 0, not null");
+        iot_agg_free(&s, st); free(st);
+    }
+    iot_aggset_free(&s);
+    CHECK(iot_aggset_parse("countif(a > 1", &s, err, sizeof err) == -1, "unbalanced countif refused");
+
+    /* remove undoes add for counts and moments */
+    CHECK(iot_aggset_parse("count(),sum(x),avg(x),stdev(x),count(x)", &s, err, sizeof err) == 0, "parse for remove");
+    {
+        struct iot_agg_state *run = mk(&s), *fresh = mk(&s);
+        double ys[] = { 1e8 + 0.1, 3.7, -2.25, 1e-3, 42, 7.5, 1e8 - 0.3, 0.2 };
+        for (int i = 0; i < 8; i++) add1(&s, run, ys[i], i);
+        for (int i = 0; i < 5; i++) {
+            struct iot_agg_in in[1] = { { 1, ys[i], 0 } };
+            iot_agg_remove(&s, run, in);
+        }
+        for (int i = 5; i < 8; i++) add1(&s, fresh, ys[i], i);
+        int eq = 1;
+        for (int i = 0; i < s.nitems; i++) {
+            double x1, x2;
+            int ra = iot_agg_value(&s, run, i, &x1), rb = iot_agg_value(&s, fresh, i, &x2);
+            eq &= ra == rb && (ra || x1 == x2);
+        }
+        CHECK(eq, "add 8, remove the first 5 == add the last 3 (bit for bit)");
+        iot_agg_free(&s, run); free(run); iot_agg_free(&s, fresh); free(fresh);
+    }
+    iot_aggset_free(&s);
     return unit_done();
 }

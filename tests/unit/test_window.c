@@ -1,5 +1,6 @@
 /* Unit tests for lib/window.c: assignment edges, reference vectors, watermark, checkpoints. */
 #include <stdlib.h>
+#include "oldest.h"
 #include "window.h"
 #include "unit.h"
 
@@ -151,5 +152,25 @@ int main(void)
     json_decref(body);
     iot_win_free(w1); iot_win_free(wb); iot_win_free(wc);
     iot_aggset_free(&set);
+
+    /* oldest: the smallest time first, updates both ways, removal from the middle */
+    struct iot_oldest o = { 0 };
+    struct iot_oldest_ent e[50];
+    for (int i = 0; i < 50; i++) iot_oldest_add(&o, &e[i], (i * 37) % 50);
+    iot_oldest_set(&o, &e[10], -5);          /* was 20 */
+    iot_oldest_set(&o, &e[0], 1000);         /* was 0 */
+    iot_oldest_remove(&o, &e[3]);            /* was 11 */
+    int64_t prev = INT64_MIN, n = 0;
+    ok = 1;
+    struct iot_oldest_ent *m;
+    while ((m = iot_oldest_min(&o))) {
+        ok &= m->t >= prev && m != &e[3];
+        if (n == 0) ok &= m == &e[10];
+        prev = m->t;
+        iot_oldest_remove(&o, m);
+        n++;
+    }
+    CHECK(ok && n == 49 && prev == 1000, "oldest pops in time order after set and remove");
+    iot_oldest_free(&o);
     return unit_done();
 }
