@@ -20,7 +20,9 @@ struct fchild {
     int index;              /* field index if a path ends here, else -1 */
     struct fnode *sub;      /* deeper path components, or NULL */
 };
-struct fnode { struct fchild *c; int n; };
+struct fnode { struct fchild *c; int n; uint64_t bloom; /* bit per child signature: most names miss at once */ };
+
+static inline uint64_t sig_bit(uint32_t sig) { return 1ULL << ((sig * 0x9E3779B1u) >> 26); }
 
 struct iot_fields {
     struct fnode root;
@@ -52,6 +54,7 @@ int iot_fields_add(struct iot_fields *f, const char *path)
             c->name[len] = 0;
             c->len = len;
             c->sig = len ? (uint32_t)len << 16 | (uint32_t)(unsigned char)p[0] << 8 | (unsigned char)p[len - 1] : 0;
+            node->bloom |= sig_bit(c->sig);
             c->index = -1;
             c->sub = NULL;
         }
@@ -89,7 +92,7 @@ void iot_fields_free(struct iot_fields *f)
 /* ---- the scanner ---- */
 
 struct scan {
-    const char *line, *p, *end;
+    const char *line, *end;
     struct iot_val *vals;
     int depth;
     const char *err;
@@ -98,10 +101,12 @@ struct scan {
 
 static char errbuf[160];
 
-static int fail(struct scan *s, const char *p, const char *what)
+/* Records the first error; returns NULL so callers can `return fail(...)`. The scan position
+ * travels in local pointers (p) that functions take and return, so it stays in registers. */
+static const char *fail(struct scan *s, const char *p, const char *what)
 {
     if (!s->err) { s->err = what; s->errp = p; }
-    return -1;
+    return NULL;
 }
 
 /* 1 = byte that ends the fast string loop: '"', '\\', control, or non-ASCII */
@@ -109,9 +114,10 @@ static const unsigned char str_stop[256] = {
     [0 ... 31] = 1, ['"'] = 1, ['\\'] = 1, [128 ... 255] = 1,
 };
 
-static inline void skip_ws(struct scan *s)
+static inline const char *skip_ws(const char *p, const char *e)
 {
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')) s->p++;
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return p;
 }
 
 static int hexval(int c)
@@ -122,10 +128,10 @@ static int hexval(int c)
     return -1;
 }
 
-/* Scans a string starting at '"'; on return s->p is past the closing quote. */
-static inline __attribute__((always_inline)) int scan_string(struct scan *s, int *esc)
+/* Scans a string starting at '"'; returns the position past the closing quote. */
+static inline __attribute__((always_inline)) const char *scan_string(struct scan *s, const char *start, int *esc)
 {
-    const unsigned char *p = (const unsigned char *)s->p + 1, *e = (const unsigned char *)s->end;
+    const unsigned char *p = (const unsigned char *)start + 1, *e = (const unsigned char *)s->end;
     *esc = 0;
     for (;;) {
 #ifdef __SSE2__
@@ -144,7 +150,7 @@ static inline __attribute__((always_inline)) int scan_string(struct scan *s, int
         while (p < e && !str_stop[*p]) p++;
         if (p >= e) return fail(s, (const char *)p, "unterminated string");
         unsigned c = *p;
-        if (c == '"') { s->p = (const char *)p + 1; return 0; }
+        if (c == '"') return (const char *)p + 1;
         if (c == '\\') {
             *esc = 1;
             if (p + 1 >= e) return fail(s, (const char *)p, "unterminated string");
@@ -179,30 +185,31 @@ static inline __attribute__((always_inline)) int scan_string(struct scan *s, int
     }
 }
 
-static int scan_number(struct scan *s)
+static inline int isdig(char c) { return (unsigned)(c - '0') < 10; }
+
+static const char *scan_number(struct scan *s, const char *p)
 {
-    const char *p = s->p, *e = s->end;
-    if (p < e && *p == '-') p++;
+    const char *e = s->end;
+    if (*p == '-') p++;
     if (p >= e) return fail(s, p, "bad number");
     if (*p == '0') p++;
-    else if (*p >= '1' && *p <= '9') while (p < e && *p >= '0' && *p <= '9') p++;
+    else if (isdig(*p)) while (p < e && isdig(*p)) p++;
     else return fail(s, p, "bad number");
     if (p < e && *p == '.') {
         p++;
-        if (p >= e || *p < '0' || *p > '9') return fail(s, p, "bad number: digits expected after '.'");
-        while (p < e && *p >= '0' && *p <= '9') p++;
+        if (p >= e || !isdig(*p)) return fail(s, p, "bad number: digits expected after '.'");
+        while (p < e && isdig(*p)) p++;
     }
     if (p < e && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < e && (*p == '+' || *p == '-')) p++;
-        if (p >= e || *p < '0' || *p > '9') return fail(s, p, "bad number: digits expected in exponent");
-        while (p < e && *p >= '0' && *p <= '9') p++;
+        if (p >= e || !isdig(*p)) return fail(s, p, "bad number: digits expected in exponent");
+        while (p < e && isdig(*p)) p++;
     }
-    s->p = p;
-    return 0;
+    return p;
 }
 
-static int scan_value(struct scan *s, const struct fnode *node, struct iot_val *out);
+static const char *scan_value(struct scan *s, const char *p, const struct fnode *node, struct iot_val *out);
 
 static const struct fchild *match_key(const struct fnode *node, const char *k, size_t n, int esc)
 {
@@ -222,107 +229,110 @@ static const struct fchild *match_key(const struct fnode *node, const char *k, s
         return NULL;
     }
     uint32_t sig = (uint32_t)n << 16 | (uint32_t)(unsigned char)k[0] << 8 | (unsigned char)k[n - 1];
+    if (!(node->bloom & sig_bit(sig))) return NULL;
     for (int i = 0; i < node->n; i++)
         if (node->c[i].sig == sig && memcmp(node->c[i].name, k, n) == 0) return &node->c[i];
     return NULL;
 }
 
-static int scan_object(struct scan *s, const struct fnode *node)
+static const char *scan_object(struct scan *s, const char *p, const struct fnode *node)
 {
-    if (++s->depth > 512) return fail(s, s->p, "nested too deeply");
-    s->p++;   /* '{' */
-    skip_ws(s);
-    if (s->p < s->end && *s->p == '}') { s->p++; s->depth--; return 0; }
+    const char *e = s->end;
+    if (++s->depth > 512) return fail(s, p, "nested too deeply");
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == '}') { s->depth--; return p + 1; }
     for (;;) {
-        if (s->p >= s->end || *s->p != '"')
-            return fail(s, s->p, s->p >= s->end ? "unexpected end of line in object" : "expected a quoted member name");
-        const char *kstart = s->p;
+        if (p >= e || *p != '"')
+            return fail(s, p, p >= e ? "unexpected end of line in object" : "expected a quoted member name");
+        const char *kstart = p;
         int esc;
-        if (scan_string(s, &esc)) return -1;
-        const struct fchild *c = match_key(node, kstart + 1, (size_t)(s->p - kstart - 2), esc);
-        skip_ws(s);
-        if (s->p >= s->end || *s->p != ':') return fail(s, s->p, "expected ':'");
-        s->p++;
-        skip_ws(s);
+        if (!(p = scan_string(s, p, &esc))) return NULL;
+        const struct fchild *c = node ? match_key(node, kstart + 1, (size_t)(p - kstart - 2), esc) : NULL;
+        if (p < e && *p == ':') p++;           /* the usual compact form first */
+        else {
+            p = skip_ws(p, e);
+            if (p >= e || *p != ':') return fail(s, p, "expected ':'");
+            p++;
+        }
+        p = skip_ws(p, e);
         if (c && c->index >= 0) {
             struct iot_val *v = &s->vals[c->index];
             v->member_off = (size_t)(kstart - s->line);
-            if (scan_value(s, c->sub, v)) return -1;
+            if (!(p = scan_value(s, p, c->sub, v))) return NULL;
         } else {
-            if (scan_value(s, c ? c->sub : NULL, NULL)) return -1;
+            if (!(p = scan_value(s, p, c ? c->sub : NULL, NULL))) return NULL;
         }
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') { s->p++; skip_ws(s); continue; }
-        if (s->p < s->end && *s->p == '}') { s->p++; s->depth--; return 0; }
-        return fail(s, s->p, s->p >= s->end ? "unexpected end of line in object" : "expected ',' or '}'");
+        if (p < e && *p != ',' && *p != '}') p = skip_ws(p, e);
+        if (p < e && *p == ',') { p = skip_ws(p + 1, e); continue; }
+        if (p < e && *p == '}') { s->depth--; return p + 1; }
+        return fail(s, p, p >= e ? "unexpected end of line in object" : "expected ',' or '}'");
     }
 }
 
-static int scan_array(struct scan *s)
+static const char *scan_array(struct scan *s, const char *p)
 {
-    if (++s->depth > 512) return fail(s, s->p, "nested too deeply");
-    s->p++;
-    skip_ws(s);
-    if (s->p < s->end && *s->p == ']') { s->p++; s->depth--; return 0; }
+    const char *e = s->end;
+    if (++s->depth > 512) return fail(s, p, "nested too deeply");
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == ']') { s->depth--; return p + 1; }
     for (;;) {
-        if (scan_value(s, NULL, NULL)) return -1;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') { s->p++; skip_ws(s); continue; }
-        if (s->p < s->end && *s->p == ']') { s->p++; s->depth--; return 0; }
-        return fail(s, s->p, s->p >= s->end ? "unexpected end of line in array" : "expected ',' or ']'");
+        if (!(p = scan_value(s, p, NULL, NULL))) return NULL;
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') { p = skip_ws(p + 1, e); continue; }
+        if (p < e && *p == ']') { s->depth--; return p + 1; }
+        return fail(s, p, p >= e ? "unexpected end of line in array" : "expected ',' or ']'");
     }
 }
 
-static int lit(struct scan *s, const char *w, size_t n)
+static const char *lit(struct scan *s, const char *p, const char *w, size_t n)
 {
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0) return fail(s, s->p, "unexpected character");
-    s->p += n;
-    return 0;
+    if ((size_t)(s->end - p) < n || memcmp(p, w, n) != 0) return fail(s, p, "unexpected character");
+    return p + n;
 }
 
-static int scan_value(struct scan *s, const struct fnode *node, struct iot_val *out)
+static const char *scan_value(struct scan *s, const char *p, const struct fnode *node, struct iot_val *out)
 {
-    const char *start = s->p;
+    const char *start = p;
     int type, esc = 0;
-    if (s->p >= s->end) return fail(s, s->p, "value expected");
-    switch (*s->p) {
-    case '{': type = IOT_J_OBJ; if (scan_object(s, node)) return -1; break;
-    case '[': type = IOT_J_ARR; if (scan_array(s)) return -1; break;
-    case '"': type = IOT_J_STR; if (scan_string(s, &esc)) return -1; break;
-    case 't': type = IOT_J_TRUE; if (lit(s, "true", 4)) return -1; break;
-    case 'f': type = IOT_J_FALSE; if (lit(s, "false", 5)) return -1; break;
-    case 'n': type = IOT_J_NULL; if (lit(s, "null", 4)) return -1; break;
+    if (p >= s->end) return fail(s, p, "value expected");
+    switch (*p) {
+    case '{': type = IOT_J_OBJ; p = scan_object(s, p, node); break;
+    case '[': type = IOT_J_ARR; p = scan_array(s, p); break;
+    case '"': type = IOT_J_STR; p = scan_string(s, p, &esc); break;
+    case 't': type = IOT_J_TRUE; p = lit(s, p, "true", 4); break;
+    case 'f': type = IOT_J_FALSE; p = lit(s, p, "false", 5); break;
+    case 'n': type = IOT_J_NULL; p = lit(s, p, "null", 4); break;
     default:
-        if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) {
+        if (*p == '-' || isdig(*p)) {
             type = IOT_J_NUM;
-            if (scan_number(s)) return -1;
+            p = scan_number(s, p);
         } else {
-            return fail(s, s->p, "value expected");
+            return fail(s, p, "value expected");
         }
     }
-    if (out) {
+    if (p && out) {
         out->p = start;
-        out->n = (size_t)(s->p - start);
+        out->n = (size_t)(p - start);
         out->type = (uint8_t)type;
         out->esc = (uint8_t)esc;
     }
-    return 0;
+    return p;
 }
 
 int iot_rec_scan(const struct iot_fields *f, const char *line, size_t len,
                  struct iot_val *vals, const char **err)
 {
-    struct scan s = { line, line, line + len, vals, 0, NULL, NULL };
+    struct scan s = { line, line + len, vals, 0, NULL, NULL };
     if (f && f->count) memset(vals, 0, (size_t)f->count * sizeof *vals);
-    skip_ws(&s);
+    const char *p = skip_ws(line, s.end);
     if (len >= 3 && (unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB && (unsigned char)line[2] == 0xBF)
         fail(&s, line, "byte order mark (UTF-8 BOM) before the record");
-    else if (s.p >= s.end || *s.p != '{')
-        fail(&s, s.p, s.p < s.end && (*s.p == '[' || *s.p == '"' || *s.p == '-' || (*s.p >= '0' && *s.p <= '9'))
+    else if (p >= s.end || *p != '{')
+        fail(&s, p, p < s.end && (*p == '[' || *p == '"' || *p == '-' || isdig(*p))
                       ? "a record must be a JSON object" : "not JSON: '{' expected");
-    else if (scan_object(&s, f ? &f->root : NULL) == 0) {
-        skip_ws(&s);
-        if (s.p < s.end) fail(&s, s.p, "text after the JSON object");
+    else if ((p = scan_object(&s, p, f && f->count ? &f->root : NULL))) {
+        p = skip_ws(p, s.end);
+        if (p < s.end) fail(&s, p, "text after the JSON object");
     }
     if (!s.err) return 0;
     if (err) {
