@@ -4,11 +4,7 @@
 # zstd input costs no more than the decompression itself. Peers: mlr, jq, mawk where installed.
 . bench/common.sh
 N=${BENCH_N:-2000000}
-f=$(telemetry "$N" 1000)
-bytes=$(wc -c < "$f")
-cat "$f" > /dev/null
-one="taskset -c 0"
-command -v taskset > /dev/null || one=""
+bench_input "$N" 1000
 
 set -- $(run_timed 3 $one iot-ingest "$f")
 report "ndjson: validate + normalise time + pass" "$N" "$bytes" "$1" "$2" 1500000

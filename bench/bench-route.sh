@@ -8,11 +8,7 @@
 # the steadier figure of what one core does.
 . bench/common.sh
 N=${BENCH_N:-2000000}
-f=$(telemetry "$N" 1000)
-bytes=$(wc -c < "$f")
-cat "$f" > /dev/null
-one="taskset -c 0"
-command -v taskset > /dev/null || one=""
+bench_input "$N" 1000
 out=$(mktemp -d "${TMPDIR:-/tmp}/bench-route.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 

@@ -51,3 +51,13 @@ report() {
         printf "\n"
     }'
 }
+
+# bench_input N DEVICES: sets f (the telemetry file, in the page cache), bytes (its size) and
+# one (a prefix pinning a command to one core when taskset exists).
+bench_input() {
+    f=$(telemetry "$1" "${2:-1000}")
+    bytes=$(wc -c < "$f")
+    cat "$f" > /dev/null
+    one="taskset -c 0"
+    command -v taskset > /dev/null || one=""
+}
