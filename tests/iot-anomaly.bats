@@ -12,19 +12,6 @@ series() {
 # input in a scratch copy; expected = stdout and stderr as bats captures them. IOT_BLESS=1
 # rewrites expected and exit from the current output (review the diff!).
 GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
-golden() {
-    local c="$GOLDEN/$1"
-    [ -f "$c/cmd" ] || { echo "no case $1"; return 1; }
-    mkdir -p "$TMP/$1" && cp -r "$c/." "$TMP/$1/" && cd "$TMP/$1"
-    run sh -c "$(cat cmd)" < input
-    if [ "${IOT_BLESS:-}" = 1 ]; then
-        printf '%s\n' "$output" > "$c/expected"
-        echo "$status" > "$c/exit"
-    fi
-    assert_equal "$status" "$(cat "$c/exit")"
-    assert_equal "$output" "$(cat "$c/expected")"
-}
-
 @test "golden: Kusto series_outliers reference vector through decompose (no season, no trend)" { golden series-outliers-vector; }
 @test "golden: the reference architecture's maintenance rules on window rows, annotate then alerts" { golden rules-maintenance; }
 @test "golden: spikedip alerts with the p-value as score, epoch times normalised" { golden spikedip-alerts; }

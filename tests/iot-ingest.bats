@@ -7,22 +7,6 @@ load helpers
 GOLDEN="$ROOT_DIR/tests/golden/iot-ingest"
 
 # Runs one golden case in a scratch copy: sh -c "$(cat cmd)" < input; stdout vs expected.
-golden() {
-    local c="$GOLDEN/$1"
-    [ -f "$c/cmd" ] || { echo "no case $1"; return 1; }
-    mkdir -p "$TMP/$1" && cp -r "$c/." "$TMP/$1/" && cd "$TMP/$1"
-    [ -f input ] || : > input
-    run sh -c "$(cat cmd)" < input
-    if [ "${IOT_BLESS:-}" = 1 ]; then
-        printf '%s\n' "$output" > "$c/expected"
-        echo "$status" > "$c/exit"
-    fi
-    local want_exit=0
-    [ -f "$c/exit" ] && want_exit=$(cat "$c/exit")
-    assert_equal "$status" "$want_exit"
-    assert_equal "$output" "$(cat "$c/expected")"
-}
-
 @test "golden: every timestamp form, and bad ones dead-lettered with the reason" { golden time-forms; }
 @test "golden: CSV quotes, embedded newline, BOM, CRLF, ragged rows, empty cells, typed numbers" { golden csv-edge; }
 @test "golden: --csv-columns and --csv-delimiter (no header, ';')" { golden csv-columns; }
