@@ -77,10 +77,10 @@ static const struct { const char *w; enum iot_agg_fn fn; unsigned need; } fns[] 
     { "mean", IOT_AGG_AVG, IOT_NEED_MOM | IOT_NEED_NUM },
     { "min", IOT_AGG_MIN, IOT_NEED_MINMAX | IOT_NEED_NUM },
     { "max", IOT_AGG_MAX, IOT_NEED_MINMAX | IOT_NEED_NUM },
-    { "stdev", IOT_AGG_STDEV, IOT_NEED_MOM | IOT_NEED_NUM },
-    { "stdevp", IOT_AGG_STDEVP, IOT_NEED_MOM | IOT_NEED_NUM },
-    { "var", IOT_AGG_VAR, IOT_NEED_MOM | IOT_NEED_NUM },
-    { "varp", IOT_AGG_VARP, IOT_NEED_MOM | IOT_NEED_NUM },
+    { "stdev", IOT_AGG_STDEV, IOT_NEED_MOM | IOT_NEED_SQ | IOT_NEED_NUM },
+    { "stdevp", IOT_AGG_STDEVP, IOT_NEED_MOM | IOT_NEED_SQ | IOT_NEED_NUM },
+    { "var", IOT_AGG_VAR, IOT_NEED_MOM | IOT_NEED_SQ | IOT_NEED_NUM },
+    { "varp", IOT_AGG_VARP, IOT_NEED_MOM | IOT_NEED_SQ | IOT_NEED_NUM },
     { "first", IOT_AGG_FIRST, IOT_NEED_FL | IOT_NEED_NUM },
     { "last", IOT_AGG_LAST, IOT_NEED_FL | IOT_NEED_NUM },
     { "range", IOT_AGG_RANGE, IOT_NEED_MINMAX | IOT_NEED_NUM },
@@ -328,10 +328,12 @@ void iot_agg_add(const struct iot_aggset *s, struct iot_agg_state *st,
         double v = x->v;
         f->n++;
         if (need & IOT_NEED_MOM) {
-            double p, e;
             dd_add_d(&f->s_hi, &f->s_lo, v);
-            two_prod(v, v, &p, &e);
-            dd_add(&f->q_hi, &f->q_lo, p, e);
+            if (need & IOT_NEED_SQ) {
+                double p, e;
+                two_prod(v, v, &p, &e);
+                dd_add(&f->q_hi, &f->q_lo, p, e);
+            }
         }
         if (need & IOT_NEED_MINMAX) {
             if (f->n == 1 || v < f->min) f->min = v;
@@ -356,10 +358,12 @@ void iot_agg_remove(const struct iot_aggset *s, struct iot_agg_state *st, const 
         if (x->kind != 1) continue;
         f->n--;
         if (s->need[i] & IOT_NEED_MOM) {
-            double p, e;
             dd_add_d(&f->s_hi, &f->s_lo, -x->v);
-            two_prod(x->v, x->v, &p, &e);
-            dd_add(&f->q_hi, &f->q_lo, -p, -e);
+            if (s->need[i] & IOT_NEED_SQ) {
+                double p, e;
+                two_prod(x->v, x->v, &p, &e);
+                dd_add(&f->q_hi, &f->q_lo, -p, -e);
+            }
             if (f->n == 0) f->s_hi = f->s_lo = f->q_hi = f->q_lo = 0;
         }
     }
@@ -377,10 +381,8 @@ void iot_agg_merge(const struct iot_aggset *s, struct iot_agg_state *d, const st
             for (uint32_t k = 0; k < b->dcap; k++)
                 if (b->dset[k]) dset_put(a, b->dset[k]);
         if (b->n == 0) continue;
-        if (need & IOT_NEED_MOM) {
-            dd_add(&a->s_hi, &a->s_lo, b->s_hi, b->s_lo);
-            dd_add(&a->q_hi, &a->q_lo, b->q_hi, b->q_lo);
-        }
+        if (need & IOT_NEED_MOM) dd_add(&a->s_hi, &a->s_lo, b->s_hi, b->s_lo);
+        if (need & IOT_NEED_SQ) dd_add(&a->q_hi, &a->q_lo, b->q_hi, b->q_lo);
         if (need & IOT_NEED_MINMAX) {
             if (a->n == 0 || b->min < a->min) a->min = b->min;
             if (a->n == 0 || b->max > a->max) a->max = b->max;
@@ -502,10 +504,8 @@ json_t *iot_agg_to_json(const struct iot_aggset *s, const struct iot_agg_state *
         json_t *j = json_object();
         json_object_set_new(j, "n", json_integer(f->n));
         json_object_set_new(j, "nn", json_integer(f->nn));
-        if (f->n && (need & IOT_NEED_MOM)) {
-            json_object_set_new(j, "s", pair(f->s_hi, f->s_lo));
-            json_object_set_new(j, "q", pair(f->q_hi, f->q_lo));
-        }
+        if (f->n && (need & IOT_NEED_MOM)) json_object_set_new(j, "s", pair(f->s_hi, f->s_lo));
+        if (f->n && (need & IOT_NEED_SQ)) json_object_set_new(j, "q", pair(f->q_hi, f->q_lo));
         if (f->n && (need & IOT_NEED_MINMAX)) {
             json_object_set_new(j, "min", json_real(f->min));
             json_object_set_new(j, "max", json_real(f->max));
@@ -573,9 +573,9 @@ int iot_agg_from_json(const struct iot_aggset *s, struct iot_agg_state *st, cons
         f->n = json_integer_value(n);
         f->nn = json_integer_value(nn);
         if (f->n < 0 || f->nn < f->n) goto bad;
-        if (f->n && (need & IOT_NEED_MOM) &&
-            (get_pair(json_object_get(j, "s"), &f->s_hi, &f->s_lo) ||
-             get_pair(json_object_get(j, "q"), &f->q_hi, &f->q_lo)))
+        if (f->n && (need & IOT_NEED_MOM) && get_pair(json_object_get(j, "s"), &f->s_hi, &f->s_lo))
+            goto bad;
+        if (f->n && (need & IOT_NEED_SQ) && get_pair(json_object_get(j, "q"), &f->q_hi, &f->q_lo))
             goto bad;
         if (f->n && (need & IOT_NEED_MINMAX) &&
             (get_num(json_object_get(j, "min"), &f->min) || get_num(json_object_get(j, "max"), &f->max)))

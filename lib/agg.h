@@ -30,7 +30,8 @@ enum iot_agg_fn {
 /* What a field's state must keep (union over the aggregates that read it). */
 enum { IOT_NEED_MOM = 1, IOT_NEED_MINMAX = 2, IOT_NEED_FL = 4, IOT_NEED_VALS = 8,
        IOT_NEED_DIST = 16, IOT_NEED_NUM = 32,
-       IOT_NEED_COND = 64 /* the "field" is a condition's text (countif) */ };
+       IOT_NEED_COND = 64, /* the "field" is a condition's text (countif) */
+       IOT_NEED_SQ = 128   /* sum of squares too (var, stdev); MOM alone = the sum */ };
 
 struct iot_agg_item {
     enum iot_agg_fn fn;
