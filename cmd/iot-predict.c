@@ -60,7 +60,7 @@ static const struct iot_tool tool = {
     "  iot-predict train --label _rul --task regress --cap 1209600 -o m.json fleet.ndjson\n"
     "  iot-predict train --label-from 'messageType == \"failure\"' --horizon 14d \\\n"
     "      --reset-on 'messageType == \"maintenance\"' -o m.json fleet.ndjson\n"
-    "  iot-sim --live | iot-predict score -m m.json --alert 0.8\n"
+    "  tail -F live.ndjson | iot-predict score -m m.json --alert 0.8\n"
     "  iot-predict explain -m m.json",
     opts
 };
