@@ -16,6 +16,7 @@ struct iot_winout {
     struct iot_val *hv;
     int *oidx;                       /* rolling: the aggregate names in r's fields */
     const struct iot_val **drop;
+    struct iot_buf *member;          /* rolling: ',"name":' per aggregate, escaped once */
 };
 
 struct iot_winout *iot_winout_new(struct iot_out *o, struct iot_aggrec *r, bool partial,
@@ -35,7 +36,14 @@ struct iot_winout *iot_winout_new(struct iot_out *o, struct iot_aggrec *r, bool 
         int n = r->set.nitems;
         w->oidx = iot_xcalloc((size_t)n + 1, sizeof *w->oidx);
         w->drop = iot_xcalloc((size_t)n + 1, sizeof *w->drop);
-        for (int i = 0; i < n; i++) w->oidx[i] = iot_aggrec_field(r, r->set.items[i].name);
+        w->member = iot_xcalloc((size_t)n + 1, sizeof *w->member);
+        for (int i = 0; i < n; i++) {
+            const char *name = r->set.items[i].name;
+            w->oidx[i] = iot_aggrec_field(r, name);
+            iot_buf_addc(&w->member[i], ',');
+            iot_buf_json_str(&w->member[i], name, strlen(name));
+            iot_buf_addc(&w->member[i], ':');
+        }
     }
     return w;
 }
@@ -45,7 +53,8 @@ void iot_winout_free(struct iot_winout *w)
     if (!w) return;
     iot_expr_free(w->having);
     iot_fields_free(w->hf);
-    free(w->hv); free(w->oidx); free(w->drop);
+    for (int i = 0; w->member && i < w->r->set.nitems; i++) iot_buf_free(&w->member[i]);
+    free(w->hv); free(w->oidx); free(w->drop); free(w->member);
     iot_buf_free(&w->b);
     free(w);
 }
@@ -183,7 +192,8 @@ void iot_winout_annotate(struct iot_winout *w, const char *line, size_t len, str
     int n = iot_rec_open_edit(w->o, line, len, w->drop, nd);
     for (int i = 0; i < s->nitems; i++) {
         double v;
-        iot_rec_member(w->o, &n, s->items[i].name);
+        iot_out_write(w->o, w->member[i].p + (n == 0), w->member[i].len - (n == 0));
+        n++;
         if (iot_agg_value(s, st, i, &v)) iot_out_puts(w->o, "null");
         else if (iot_agg_is_count(s, i)) iot_out_json_int(w->o, (int64_t)v);
         else {
