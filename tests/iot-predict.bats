@@ -283,3 +283,15 @@ CLS=(--label-from 'messageType == "failure"' --horizon 7d --reset-on 'messageTyp
     run sh -c "jq -r .failureProbability batched | sort -u | wc -l"
     assert [ "$output" -gt 10 ]
 }
+
+@test "the portable tree path (IOT_NO_SIMD=1) scores exactly like the vectorised one" {
+    fleet 4 30 > in
+    for d in 3 6 8; do
+        iot-predict train "${CLS[@]}" --trees 40 --depth $d --folds 0 -o m$d.json in
+        iot-predict score -m m$d.json in > simd
+        IOT_NO_SIMD=1 iot-predict score -m m$d.json in > portable
+        cmp simd portable
+        run sh -c "grep -c failureProbability portable"
+        assert_output "$(grep -c telemetry in)"
+    done
+}
