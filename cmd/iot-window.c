@@ -57,7 +57,8 @@ static const struct iot_tool tool = {
     "  iot-window --tumbling 1m -a 'count(),avg(temperature),max(temperature),stdev(vibration)'\n"
     "  iot-window --hopping 10m/1m --late drop --lateness 30s -a 'p95(vibration)' day.ndjson\n"
     "  iot-window --session 5m:1h -a 'count(),first(temperature),last(temperature)'\n"
-    "  iot-window --series 1h --fill linear -a 'avg(temperature)' day.ndjson\n",
+    "  iot-window --series 1h --fill linear -a 'avg(temperature)' day.ndjson\n"
+    "  iot-window --tumbling 1m --max-keys 50000 --evict oldest -a 'count(),countif(temperature > 80) as hot'\n",
     opts
 };
 

@@ -4,7 +4,8 @@
  * events in time order: those are held in a reorder heap and released once the watermark has
  * passed them (ASA's "release in event-time order once the watermark passes e"). Rows closed in
  * one step are sorted by (end, key, start) before they are emitted; every row still open ends
- * at or after the watermark, so the whole output is in (end, key) order. */
+ * at or after the watermark, so the whole output is in (end, key) order — except for the rows of
+ * a key evicted by --evict oldest, which are written at once. */
 #include "window_impl.h"
 #include "buf.h"
 #include "keytab.h"

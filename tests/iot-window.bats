@@ -367,3 +367,12 @@ fleet() { iot-sim --devices "${2:-20}" --count "$1" --seed 7 --faults late=0.05:
     run iot-window --rolling 1m --max-keys 2 in
     assert_failure 65
 }
+
+@test "man page example: bounded keys with --evict oldest and countif" {
+    fleet 3000 40
+    run sh -c "iot-window --tumbling 1m --max-keys 50000 --evict oldest --stats -a 'count(),countif(temperature > 80) as hot,avg(temperature)' < fleet.ndjson"
+    assert_success
+    assert_output --partial '"hot":'
+    assert_output --partial '"evicted":0'
+    grep -q -- "--max-keys 50000 --evict oldest --stats" "$ROOT_DIR/man/iot-window.1"
+}
