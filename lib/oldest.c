@@ -1,12 +1,18 @@
 /* oldest: indexed min-heap on (t, tie). See oldest.h. */
 #include "oldest.h"
 #include "buf.h"
+#include "keytab.h"
+#include <string.h>
 #include <stdlib.h>
 
 static int before(const struct iot_oldest *o, const struct iot_oldest_ent *a, const struct iot_oldest_ent *b)
 {
     if (a->t != b->t) return a->t < b->t;
-    return o->tie && o->tie(a, b) < 0;
+    size_t an, bn;
+    const char *ak = iot_keytab_key((const char *)a - o->off, &an);
+    const char *bk = iot_keytab_key((const char *)b - o->off, &bn);
+    int c = memcmp(ak, bk, an < bn ? an : bn);
+    return c ? c < 0 : an < bn;
 }
 
 static void put(struct iot_oldest *o, size_t i, struct iot_oldest_ent *e)
@@ -68,6 +74,22 @@ void iot_oldest_remove(struct iot_oldest *o, struct iot_oldest_ent *e)
     put(o, i, last);
     up(o, i);
     down(o, last->idx);
+}
+
+void *iot_oldest_value(const struct iot_oldest *o)
+{
+    return o->n ? (char *)o->h[0] - o->off : NULL;
+}
+
+void iot_oldest_forget(struct iot_oldest *o, struct iot_keytab *t, void *val)
+{
+    iot_oldest_remove(o, (struct iot_oldest_ent *)((char *)val + o->off));
+    size_t kl;
+    const char *kb = iot_keytab_key(val, &kl);
+    char *copy = iot_xmalloc(kl + 1);
+    memcpy(copy, kb, kl);
+    iot_keytab_del(t, copy, kl);
+    free(copy);
 }
 
 void iot_oldest_free(struct iot_oldest *o)

@@ -11,10 +11,12 @@ struct iot_oldest_ent { int64_t t; size_t idx; };
 struct iot_oldest {
     struct iot_oldest_ent **h;
     size_t n, cap;
-    /* Order of entries with equal t (e.g. by key bytes), so that the choice does not depend on
-     * the heap's layout; NULL = any. */
-    int (*tie)(const struct iot_oldest_ent *a, const struct iot_oldest_ent *b);
+    /* Offset of the entry inside the keytab value that holds it: entries with equal t are
+     * ordered by their keys' bytes (lib/keytab.h), so that the choice does not depend on the
+     * heap's layout (a run resumed from a state file evicts as one run would). */
+    size_t off;
 };
+struct iot_keytab;
 
 /* Adds e (not in the heap) with time t. O(log n). */
 void iot_oldest_add(struct iot_oldest *o, struct iot_oldest_ent *e, int64_t t);
@@ -24,6 +26,10 @@ void iot_oldest_set(struct iot_oldest *o, struct iot_oldest_ent *e, int64_t t);
 struct iot_oldest_ent *iot_oldest_min(const struct iot_oldest *o);
 /* Takes e out of the heap. */
 void iot_oldest_remove(struct iot_oldest *o, struct iot_oldest_ent *e);
+/* The keytab value whose entry is the minimum, or NULL when empty. */
+void *iot_oldest_value(const struct iot_oldest *o);
+/* Takes val's entry out of the heap and deletes val's key from t (val is invalid after). */
+void iot_oldest_forget(struct iot_oldest *o, struct iot_keytab *t, void *val);
 /* Frees the heap's array (the entries belong to the caller). */
 void iot_oldest_free(struct iot_oldest *o);
 #endif

@@ -43,15 +43,6 @@ struct iot_roll {
 #define TIME(k, a) ((k)->t[SLOT(k, a)])
 #define IN(r, k, a) ((k)->in + SLOT(k, a) * (size_t)(r)->nf)
 
-static int age_tie(const struct iot_oldest_ent *a, const struct iot_oldest_ent *b)
-{
-    size_t an, bn;
-    const char *ak = iot_keytab_key((const char *)a - offsetof(struct rkey, age), &an);
-    const char *bk = iot_keytab_key((const char *)b - offsetof(struct rkey, age), &bn);
-    int c = memcmp(ak, bk, an < bn ? an : bn);
-    return c ? c : (an > bn) - (an < bn);
-}
-
 struct iot_roll *iot_roll_new(const struct iot_aggset *set, int64_t dur, int64_t n,
                               size_t max_keys, bool evict)
 {
@@ -68,7 +59,7 @@ struct iot_roll *iot_roll_new(const struct iot_aggset *set, int64_t dur, int64_t
         if (set->need[i] & IOT_NEED_FL) r->dqmask[i] |= 1u << DQ_FIRST | 1u << DQ_LAST;
     }
     r->keys = iot_keytab_new(sizeof(struct rkey), max_keys);
-    r->ages.tie = age_tie;
+    r->ages.off = offsetof(struct rkey, age);
     r->tmp = iot_xmalloc(iot_agg_size(set));
     iot_agg_init(set, r->tmp);
     return r;
@@ -191,15 +182,9 @@ static void rkey_release(struct iot_roll *r, struct rkey *k)
 
 static void evict_oldest(struct iot_roll *r)
 {
-    struct rkey *k = (struct rkey *)((char *)iot_oldest_min(&r->ages) - offsetof(struct rkey, age));
-    iot_oldest_remove(&r->ages, &k->age);
+    struct rkey *k = iot_oldest_value(&r->ages);
     rkey_release(r, k);
-    size_t kl;
-    const char *kb = iot_keytab_key(k, &kl);
-    char *copy = iot_xmalloc(kl + 1);
-    memcpy(copy, kb, kl);
-    iot_keytab_del(r->keys, copy, kl);
-    free(copy);
+    iot_oldest_forget(&r->ages, r->keys, k);
     r->evicted++;
 }
 

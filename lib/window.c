@@ -26,15 +26,6 @@ int64_t iot_win_first_end(int64_t t, int64_t hop, int64_t offset, bool start_edg
     return offset + k * hop;
 }
 
-static int age_tie(const struct iot_oldest_ent *a, const struct iot_oldest_ent *b)
-{
-    size_t an, bn;
-    const char *ak = iot_keytab_key((const char *)a - offsetof(struct kent, age), &an);
-    const char *bk = iot_keytab_key((const char *)b - offsetof(struct kent, age), &bn);
-    int c = memcmp(ak, bk, an < bn ? an : bn);
-    return c ? c : (an > bn) - (an < bn);
-}
-
 void iot_win_age(struct iot_win *w, struct kent *k, int64_t t)
 {
     iot_oldest_add(&w->ages, &k->age, t);
@@ -55,7 +46,7 @@ struct iot_win *iot_win_new(const struct iot_win_cfg *cfg, const struct iot_aggs
     w->maxt = INT64_MIN;
     w->next_sweep = INT64_MAX;
     w->next_absent = INT64_MIN;
-    w->ages.tie = age_tie;
+    w->ages.off = offsetof(struct kent, age);
     return w;
 }
 
@@ -454,7 +445,7 @@ static void drop_from(struct kent **v, size_t *n, struct kent *k)
 /* --evict oldest: close and emit everything of the key seen longest ago, then forget it. */
 static void evict_oldest(struct iot_win *w)
 {
-    struct kent *k = (struct kent *)((char *)iot_oldest_min(&w->ages) - offsetof(struct kent, age));
+    struct kent *k = iot_oldest_value(&w->ages);
     flush_rows(w);
     if (iot_win_ordered(w)) {
         size_t j = 0, n = 0;
@@ -482,13 +473,7 @@ static void evict_oldest(struct iot_win *w)
     }
     flush_rows(w);
     free(k->ring);
-    iot_oldest_remove(&w->ages, &k->age);
-    size_t kl;
-    const char *kb = iot_keytab_key(k, &kl);
-    char *copy = iot_xmalloc(kl + 1);
-    memcpy(copy, kb, kl);
-    iot_keytab_del(w->keys, copy, kl);
-    free(copy);
+    iot_oldest_forget(&w->ages, w->keys, k);
     w->evicted++;
 }
 
