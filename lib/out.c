@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "diag.h"
+#include "dtoa.h"
 #include "out.h"
 #include "time.h"
 
@@ -308,6 +309,8 @@ int iot_fmt_double(char *buf, double v)
      * where fixed notation is also the shortest overall. */
     double a = v < 0 ? -v : v;
     if (a >= 1e-4 && a < 1e15) {     /* where %g would also print fixed notation */
+        int dn = iot_dtoa_shortest(buf, v);    /* exact, in integers (lib/dtoa.c) */
+        if (dn >= 0) return dn;
         for (int k = 0; k <= 17; k++) {
             double x = a * p10d[k];
             if (x >= 9007199254740992.0) break;
