@@ -92,15 +92,22 @@ static char *put_str(char *p, const char *s)
     return p + n;
 }
 
+/* The part every record starts with, JSON or CSV: the type's fragments around the device
+ * number, then the timestamp. */
+static char *put_prefix(const struct iot_sim *s, const struct iot_sim_rec *r, char *p)
+{
+    const struct iot_sim_frag *fr = &s->frag[r->type - s->f->t];
+    memcpy(p, fr->head, fr->head_len); p += fr->head_len;
+    p = put_id_num(p, r->dev);
+    memcpy(p, fr->mid, fr->mid_len); p += fr->mid_len;
+    return p + iot_sim_fmt_time(p, r->t);
+}
+
 static size_t format_json(const struct iot_sim *s, const struct iot_sim_rec *r, char *buf)
 {
     const struct iot_sim_type *t = r->type;
     const struct iot_sim_frag *fr = &s->frag[t - s->f->t];
-    char *p = buf;
-    memcpy(p, fr->head, fr->head_len); p += fr->head_len;
-    p = put_id_num(p, r->dev);
-    memcpy(p, fr->mid, fr->mid_len); p += fr->mid_len;
-    p += iot_sim_fmt_time(p, r->t);
+    char *p = put_prefix(s, r, buf);
     *p++ = '"';
     if (r->msg == IOT_SIM_TELEMETRY) {
         for (int k = 0; k < t->nsensors; k++) {
@@ -141,11 +148,7 @@ static size_t format_csv(const struct iot_sim *s, const struct iot_sim_rec *r, c
 {
     const struct iot_sim_type *t = r->type;
     const struct iot_sim_frag *fr = &s->frag[t - s->f->t];
-    char *p = buf;
-    memcpy(p, fr->head, fr->head_len); p += fr->head_len;
-    p = put_id_num(p, r->dev);
-    memcpy(p, fr->mid, fr->mid_len); p += fr->mid_len;
-    p += iot_sim_fmt_time(p, r->t);
+    char *p = put_prefix(s, r, buf);
     /* sensor columns in the union's order */
     int at[IOT_SIM_MAX_TYPES * IOT_SIM_MAX_SENSORS];
     for (int c = 0; c < s->ncols; c++) at[c] = -1;

@@ -1,6 +1,5 @@
 /* winout: iot-window's output records. See winout.h. */
 #include "winout.h"
-#include "dtoa.h"
 #include "expr.h"
 #include "time.h"
 #include <stdlib.h>
@@ -74,13 +73,6 @@ static void put_time(struct iot_buf *b, int64_t ns)
     iot_buf_addc(b, '"');
 }
 
-static void put_num(struct iot_buf *b, double v)
-{
-    char t[40];
-    int n = iot_dtoa_shortest(t, v);
-    if (n >= 0) iot_buf_add(b, t, (size_t)n);
-    else iot_buf_json_num(b, v);
-}
 
 static void put_value(struct iot_buf *b, const struct iot_aggset *s, struct iot_agg_state *st, int i)
 {
@@ -89,7 +81,7 @@ static void put_value(struct iot_buf *b, const struct iot_aggset *s, struct iot_
     else if (iot_agg_is_count(s, i)) {
         char t[24];
         iot_buf_add(b, t, iot_fmt_u64(t, (uint64_t)v));
-    } else put_num(b, v);
+    } else iot_buf_json_num(b, v);
 }
 
 static void put_aggs(struct iot_winout *w, struct iot_agg_state *st)
@@ -176,7 +168,7 @@ void iot_winout_series(void *ctx, const struct iot_series_row *r)
             else if (iot_agg_is_count(s, i)) {
                 char t[24];
                 iot_buf_add(b, t, iot_fmt_u64(t, (uint64_t)r->val[i][j]));
-            } else put_num(b, r->val[i][j]);
+            } else iot_buf_json_num(b, r->val[i][j]);
         }
         iot_buf_addc(b, ']');
     }
@@ -196,12 +188,7 @@ void iot_winout_annotate(struct iot_winout *w, const char *line, size_t len, str
         n++;
         if (iot_agg_value(s, st, i, &v)) iot_out_puts(w->o, "null");
         else if (iot_agg_is_count(s, i)) iot_out_json_int(w->o, (int64_t)v);
-        else {
-            char t[40];
-            int nt = iot_dtoa_shortest(t, v);
-            if (nt >= 0) iot_out_write(w->o, t, (size_t)nt);
-            else iot_out_json_num(w->o, v);
-        }
+        else iot_out_json_num(w->o, v);     /* shortest round trip, via lib/dtoa */
     }
     iot_rec_close(w->o);
 }
