@@ -25,7 +25,7 @@ ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DIOT_VERSION='"$(VERSION)"' $(WARN) $(OPT)
 LIBS    := $(PKG_LIBS) -lcsv -lm
 ALL_LDFLAGS := $(SANLD) $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_SRC := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 TOOLS   := $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/iot-*.c)))
 BINS    := $(TOOLS:%=$(B)/bin/%)
@@ -38,7 +38,7 @@ MANS    := $(wildcard man/*.1 man/*.7)
 .PHONY: all deps check unit bats demo bench install uninstall fuzz clean
 all: $(BINS)
 
-$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 $(B)/libiot.a: $(LIB_OBJ)
@@ -67,7 +67,7 @@ $(B)/bench/%: bench/%.c $(B)/libiot.a
 
 # Fuzzing the record scanner and the time parser with libFuzzer (clang).
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_LIB := $(addprefix lib/,buf.c cli.c diag.c in.c keytab.c out.c rec.c time.c)
+FUZZ_LIB := $(addprefix lib/core/,buf.c cli.c diag.c dtoa.c in.c keytab.c out.c rec.c time.c)
 fuzz: $(FUZZ_LIB)
 	@mkdir -p build/fuzz
 	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); mkdir -p build/fuzz/corpus-$$n; \

@@ -2,10 +2,10 @@
  * temperature, vibration) with the validating scanner, converting the numbers and the time,
  * as every tool's hot path does. Prints lines and a checksum so the work cannot be skipped. */
 #include <stdio.h>
-#include "cli.h"
-#include "diag.h"
-#include "in.h"
-#include "rec.h"
+#include "core/cli.h"
+#include "core/diag.h"
+#include "core/in.h"
+#include "core/rec.h"
 
 int main(int argc, char **argv)
 {

@@ -1,20 +1,20 @@
-/* iot-anomaly: per-device anomaly detection and alert rules (lib/detect.c, lib/decompose.c). */
+/* iot-anomaly: per-device anomaly detection and alert rules (lib/anomaly/detect.c, lib/anomaly/decompose.c). */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "buf.h"
-#include "cli.h"
-#include "decompose.h"
-#include "detect.h"
-#include "diag.h"
-#include "expr.h"
-#include "in.h"
-#include "keytab.h"
-#include "out.h"
-#include "rec.h"
-#include "state.h"
-#include "time.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "anomaly/decompose.h"
+#include "anomaly/detect.h"
+#include "core/diag.h"
+#include "core/expr.h"
+#include "core/in.h"
+#include "core/keytab.h"
+#include "core/out.h"
+#include "core/rec.h"
+#include "core/state.h"
+#include "core/time.h"
 
 enum { O_FIELD = 1, O_METHOD, O_THRESHOLD, O_WINDOW, O_WARMUP, O_ALPHA, O_CONFIDENCE, O_HISTORY,
        O_MODE, O_MART, O_EPSILON, O_SEASON, O_TREND, O_TESTPTS, O_ADMETHOD, O_SEASONTHR,

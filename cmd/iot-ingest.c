@@ -2,17 +2,17 @@
  * renamed, enriched, deduplicated, reduced NDJSON out; optional event-time merge and replay. */
 #include <stdlib.h>
 #include <string.h>
-#include "assets.h"
-#include "cli.h"
-#include "dedupe.h"
-#include "diag.h"
-#include "ingest_input.h"
-#include "out.h"
-#include "pace.h"
-#include "recedit.h"
-#include "reduce.h"
-#include "schema.h"
-#include "time.h"
+#include "ingest/assets.h"
+#include "core/cli.h"
+#include "ingest/dedupe.h"
+#include "core/diag.h"
+#include "ingest/ingest_input.h"
+#include "core/out.h"
+#include "core/pace.h"
+#include "ingest/recedit.h"
+#include "ingest/reduce.h"
+#include "ingest/schema.h"
+#include "core/time.h"
 
 enum { O_FORMAT = 1, O_CSVCOLS, O_CSVDELIM, O_MERGE, O_REPLAY, O_SPEED, O_REBASE, O_SCHEMA,
        O_RENAME, O_INGEST, O_SET, O_DROP, O_ASSETS, O_APREFIX, O_UNKNOWN, O_DEDUPE, O_DWIN,

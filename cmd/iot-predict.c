@@ -3,15 +3,15 @@
  * features over a live stream and adds failureProbability or rul; explain prints importances. */
 #include <math.h>
 #include <string.h>
-#include "cli.h"
-#include "diag.h"
-#include "fit.h"
-#include "in.h"
-#include "model.h"
-#include "out.h"
-#include "score.h"
-#include "time.h"
-#include "train.h"
+#include "core/cli.h"
+#include "core/diag.h"
+#include "predict/fit.h"
+#include "core/in.h"
+#include "predict/model.h"
+#include "core/out.h"
+#include "predict/score.h"
+#include "core/time.h"
+#include "predict/train.h"
 
 enum { O_LABEL = 1, O_LABEL_FROM, O_HORIZON, O_TASK, O_CAP, O_FEATURES, O_STANDARDIZE,
        O_STD_BY, O_HEALTH, O_RESET_ON, O_LEARNER, O_TREES, O_LR, O_DEPTH, O_MIN_LEAF,

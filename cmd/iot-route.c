@@ -1,17 +1,17 @@
 /* iot-route: conditional fan-out of records to stdout, partitioned files and child commands
- * (lib/route.c parses the table, lib/expr.c the conditions, lib/endpoint.c writes). */
+ * (lib/route/route.c parses the table, lib/core/expr.c the conditions, lib/route/endpoint.c writes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "diag.h"
-#include "endpoint.h"
-#include "in.h"
-#include "out.h"
-#include "rec.h"
-#include "route.h"
-#include "shard.h"
-#include "time.h"
+#include "core/cli.h"
+#include "core/diag.h"
+#include "route/endpoint.h"
+#include "core/in.h"
+#include "core/out.h"
+#include "core/rec.h"
+#include "route/route.h"
+#include "route/shard.h"
+#include "core/time.h"
 
 enum { O_ROUTE = 1, O_ROUTES, O_FALLBACK, O_FIRST, O_SHARD, O_MAX_OPEN, O_MAX_BYTES, O_MAX_AGE,
        O_APPEND, O_CHECK };

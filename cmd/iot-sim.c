@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "cli.h"
-#include "diag.h"
-#include "out.h"
-#include "sim.h"
-#include "time.h"
+#include "core/cli.h"
+#include "core/diag.h"
+#include "core/out.h"
+#include "sim/sim.h"
+#include "core/time.h"
 
 enum { O_DEVICES = 1, O_TYPES, O_FLEET, O_SEED, O_START, O_DURATION, O_COUNT, O_INTERVAL,
        O_JITTER, O_RATE, O_SPEED, O_LIVE, O_EVENTS, O_TRUTH, O_ANOMALIES, O_FAULTS, O_MTBF,

@@ -1,14 +1,14 @@
 /* iot-window: event-time windows, aggregates, rolling features, make-series, silent devices,
- * resumable state and shard partials. Options and wiring; lib/winjob.c runs the modes over
+ * resumable state and shard partials. Options and wiring; lib/window/winjob.c runs the modes over
  * lib/aggrec (records), window/rolling/series/winmerge (engines) and winout (rows). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "diag.h"
-#include "out.h"
-#include "time.h"
-#include "winjob.h"
+#include "core/cli.h"
+#include "core/diag.h"
+#include "core/out.h"
+#include "core/time.h"
+#include "window/winjob.h"
 
 enum { O_TUMBLING = 1, O_HOPPING, O_SLIDING, O_SESSION, O_COUNT, O_OFFSET, O_ALIGN, O_LABEL,
        O_AGG, O_LATENESS, O_LATE, O_IDLE, O_ABSENT, O_HAVING, O_ROLLING, O_SERIES, O_FROM, O_TO,

@@ -3,10 +3,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "buf.h"
-#include "out.h"
-#include "rec.h"
-#include "time.h"
+#include "core/buf.h"
+#include "core/out.h"
+#include "core/rec.h"
+#include "core/time.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

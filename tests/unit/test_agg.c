@@ -1,6 +1,6 @@
-/* Unit tests for lib/agg.c: parsing, exact moments, percentiles, merge equivalence, JSON. */
+/* Unit tests for lib/window/agg.c: parsing, exact moments, percentiles, merge equivalence, JSON. */
 #include <stdlib.h>
-#include "agg.h"
+#include "window/agg.h"
 #include "unit.h"
 
 static struct iot_agg_state *mk(const struct iot_aggset *s)

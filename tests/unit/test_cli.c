@@ -1,8 +1,8 @@
-/* Unit tests for lib/cli.c option helpers and lib/buf.c. */
+/* Unit tests for lib/core/cli.c option helpers and lib/core/buf.c. */
 #include <stdlib.h>
 #include "unit.h"
-#include "buf.h"
-#include "cli.h"
+#include "core/buf.h"
+#include "core/cli.h"
 
 int main(void)
 {

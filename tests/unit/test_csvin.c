@@ -1,7 +1,7 @@
 /* Unit tests for lib/csvin: CSV rows to NDJSON. */
 #include <stdlib.h>
 #include "unit.h"
-#include "csvin.h"
+#include "ingest/csvin.h"
 
 static struct iot_buf out;
 static const char *err;

@@ -1,9 +1,9 @@
 /* Unit tests of grouped k-fold, the metrics, and the linear models. */
 #include <stdlib.h>
 #include "unit.h"
-#include "cv.h"
-#include "linmodel.h"
-#include "rng.h"
+#include "predict/cv.h"
+#include "predict/linmodel.h"
+#include "core/rng.h"
 
 int main(void)
 {

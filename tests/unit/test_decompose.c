@@ -1,8 +1,8 @@
 /* Unit tests for lib/decompose: Kusto reference vectors (anomaly.md §7, §9) and a synthetic
  * seasonal series with a planted outlier. */
 #include "unit.h"
-#include "decompose.h"
-#include "rng.h"
+#include "anomaly/decompose.h"
+#include "core/rng.h"
 #include <stdlib.h>
 
 static void test_outliers(void)

@@ -2,10 +2,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "unit.h"
-#include "dedupe.h"
-#include "keytab.h"
-#include "rec.h"
-#include "time.h"
+#include "ingest/dedupe.h"
+#include "core/keytab.h"
+#include "core/rec.h"
+#include "core/time.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 static unsigned next(unsigned n)

@@ -1,8 +1,8 @@
 /* Unit tests for lib/detect: reference vectors (anomaly.md §4, §11) and detector behaviour on
  * seeded synthetic series. */
 #include "unit.h"
-#include "detect.h"
-#include "rng.h"
+#include "anomaly/detect.h"
+#include "core/rng.h"
 #include <stdlib.h>
 
 static void test_pieces(void)

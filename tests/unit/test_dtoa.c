@@ -1,8 +1,8 @@
-/* Unit tests for lib/dtoa.c: the same text as iot_fmt_double, and it reads back. */
+/* Unit tests for lib/core/dtoa.c: the same text as iot_fmt_double, and it reads back. */
 #include <stdint.h>
 #include <stdlib.h>
-#include "dtoa.h"
-#include "out.h"
+#include "core/dtoa.h"
+#include "core/out.h"
 #include "unit.h"
 
 static uint64_t rng = 88172645463325252u;

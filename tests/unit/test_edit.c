@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "unit.h"
-#include "buf.h"
-#include "out.h"
-#include "rec.h"
+#include "core/buf.h"
+#include "core/out.h"
+#include "core/rec.h"
 
 static char file[] = "/tmp/iot-test-edit-XXXXXX";
 

@@ -1,10 +1,10 @@
 /* Unit tests for lib/endpoint (templates, safe names), lib/shard (lookup3) and lib/route (text). */
 #include <stdlib.h>
 #include "unit.h"
-#include "endpoint.h"
-#include "route.h"
-#include "shard.h"
-#include "time.h"
+#include "route/endpoint.h"
+#include "route/route.h"
+#include "route/shard.h"
+#include "core/time.h"
 
 /* Expands template tp over record line at time ts (RFC 3339) and shard; returns a static string. */
 static const char *expand(const char *tp, const char *line, const char *ts, int shard)

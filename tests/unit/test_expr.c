@@ -1,8 +1,8 @@
 /* Unit tests for lib/expr: precedence, types, three-valued logic, functions, errors. */
 #include <stdlib.h>
 #include "unit.h"
-#include "expr.h"
-#include "rec.h"
+#include "core/expr.h"
+#include "core/rec.h"
 
 static const char *REC = "{\"deviceId\":\"cnc-01\",\"deviceType\":\"CNC-Machine\",\"temperature\":85.5,"
     "\"pressure\":101,\"vibration\":-2,\"priority\":\"high\",\"ok\":true,\"bad\":false,\"nothing\":null,"

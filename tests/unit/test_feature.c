@@ -2,8 +2,8 @@
  * history, resets, standardisation, health index, spec parsing and exact state round trips. */
 #include <stdlib.h>
 #include "unit.h"
-#include "feature.h"
-#include "rng.h"
+#include "predict/feature.h"
+#include "core/rng.h"
 
 #define NS 1000000000LL
 #define DAY (86400.0 * NS)

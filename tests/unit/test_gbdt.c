@@ -2,8 +2,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include "unit.h"
-#include "gbdt.h"
-#include "rng.h"
+#include "predict/gbdt.h"
+#include "core/rng.h"
 
 static struct iot_gbdt_params tiny(int loss, int depth, int trees)
 {

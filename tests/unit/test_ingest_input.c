@@ -2,8 +2,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "unit.h"
-#include "ingest_input.h"
-#include "time.h"
+#include "ingest/ingest_input.h"
+#include "core/time.h"
 
 static uint64_t rng = 88172645463325252ULL;
 static unsigned next(unsigned n)

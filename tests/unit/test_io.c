@@ -1,4 +1,4 @@
-/* Unit tests for lib/in.c and lib/out.c: framing, huge lines, zstd in and out, truncated zstd,
+/* Unit tests for lib/core/in.c and lib/core/out.c: framing, huge lines, zstd in and out, truncated zstd,
  * unreadable files, /dev/full (exit 74), a closed pipe (silent), atomic files. Cases that end
  * the process run in a forked child. */
 #include <fcntl.h>
@@ -9,11 +9,11 @@
 #include <unistd.h>
 #include <zstd.h>
 #include "unit.h"
-#include "buf.h"
-#include "cli.h"
-#include "diag.h"
-#include "in.h"
-#include "out.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/diag.h"
+#include "core/in.h"
+#include "core/out.h"
 
 static char dir[] = "/tmp/iot-test-io-XXXXXX";
 

@@ -1,9 +1,9 @@
-/* Unit tests for lib/keytab.c: stable values, growth, deletion, order, bound. */
+/* Unit tests for lib/core/keytab.c: stable values, growth, deletion, order, bound. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "unit.h"
-#include "keytab.h"
+#include "core/keytab.h"
 
 int main(void)
 {

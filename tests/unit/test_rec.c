@@ -1,10 +1,10 @@
-/* Unit tests for lib/rec.c: the validating scanner, field access, byte-preserving edits. */
+/* Unit tests for lib/core/rec.c: the validating scanner, field access, byte-preserving edits. */
 #include <stdint.h>
 #include <stdlib.h>
 #include "unit.h"
-#include "buf.h"
-#include "out.h"
-#include "rec.h"
+#include "core/buf.h"
+#include "core/out.h"
+#include "core/rec.h"
 
 static int valid(const char *s) { return iot_rec_scan(NULL, s, strlen(s), NULL, NULL) == 0; }
 

@@ -1,8 +1,8 @@
 /* Unit tests for lib/recedit: byte-preserving edits of a record line. */
 #include <stdlib.h>
 #include "unit.h"
-#include "recedit.h"
-#include "time.h"
+#include "ingest/recedit.h"
+#include "core/time.h"
 
 static const char *why;
 

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include "unit.h"
-#include "reduce.h"
-#include "rng.h"
+#include "ingest/reduce.h"
+#include "core/rng.h"
 
 #define MAXP 20000
 /* Emitted records are "i" (the index of the input point) as text. */

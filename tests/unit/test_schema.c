@@ -1,7 +1,7 @@
 /* Unit tests for lib/schema: the JSON Schema subset checked on scanned records. */
 #include <stdlib.h>
 #include "unit.h"
-#include "schema.h"
+#include "ingest/schema.h"
 
 static struct iot_fields *f;
 static struct iot_schema *s;

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "unit.h"
-#include "rec.h"
-#include "out.h"
-#include "sim.h"
-#include "time.h"
+#include "core/rec.h"
+#include "core/out.h"
+#include "sim/sim.h"
+#include "core/time.h"
 
 static struct iot_sim *mk(int64_t devices, int64_t count, const char *types, bool truth)
 {

@@ -1,11 +1,11 @@
-/* Unit tests for lib/state.c: round trip, exact reals, refusal of corrupt/foreign/old files. */
+/* Unit tests for lib/core/state.c: round trip, exact reals, refusal of corrupt/foreign/old files. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "unit.h"
-#include "diag.h"
-#include "state.h"
+#include "core/diag.h"
+#include "core/state.h"
 
 static char dir[] = "/tmp/iot-test-state-XXXXXX";
 static char path[300];

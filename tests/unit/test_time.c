@@ -1,7 +1,7 @@
-/* Unit tests for lib/time.c: RFC 3339 forms, epochs by magnitude, printing, durations. */
+/* Unit tests for lib/core/time.c: RFC 3339 forms, epochs by magnitude, printing, durations. */
 #include <stdint.h>
 #include "unit.h"
-#include "time.h"
+#include "core/time.h"
 
 static int64_t P(const char *s)
 {

@@ -1,7 +1,7 @@
-/* Unit tests for lib/window.c: assignment edges, reference vectors, watermark, checkpoints. */
+/* Unit tests for lib/window/window.c: assignment edges, reference vectors, watermark, checkpoints. */
 #include <stdlib.h>
-#include "oldest.h"
-#include "window.h"
+#include "window/oldest.h"
+#include "window/window.h"
 #include "unit.h"
 
 #define S INT64_C(1000000000)

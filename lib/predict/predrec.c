@@ -1,0 +1,122 @@
+#include <math.h>
+#include <stdlib.h>
+#include "core/cli.h"
+#include "core/expr.h"
+#include "predrec.h"
+
+static struct iot_expr *compile(struct iot_fields *F, const char *opt, const char *text)
+{
+    if (!text)
+        return NULL;
+    char err[256];
+    struct iot_expr *e = iot_expr_compile(text, F, err, sizeof err);
+    if (!e)
+        iot_usage("%s: %s", opt, err);
+    return e;
+}
+
+struct iot_predrec *iot_predrec_new(const struct iot_featspec *s, const char *key,
+                                    const char *time_field, const char *label, const char *extra,
+                                    const char *reset_on, const char *label_from)
+{
+    struct iot_predrec *r = iot_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->key = key;
+    r->time_field = time_field;
+    r->F = iot_fields_new();
+    r->keys = iot_split(key, ',', &r->nkeys);
+    r->kidx = iot_xcalloc((size_t)r->nkeys, sizeof *r->kidx);
+    for (int k = 0; k < r->nkeys; k++)
+        r->kidx[k] = iot_fields_add(r->F, r->keys[k]);
+    r->tidx = iot_fields_add(r->F, time_field);
+    r->lidx = label ? iot_fields_add(r->F, label) : -1;
+    r->fidx = iot_xcalloc((size_t)s->nfields + 1, sizeof *r->fidx);
+    for (int j = 0; j < s->nfields; j++)
+        r->fidx[j] = iot_fields_add(r->F, s->fields[j]);
+    r->gidx = iot_xcalloc((size_t)s->ngroupby + 1, sizeof *r->gidx);
+    for (int j = 0; j < s->ngroupby; j++)
+        r->gidx[j] = iot_fields_add(r->F, s->groupby[j]);
+    r->reset = compile(r->F, "--reset-on", reset_on);
+    r->fail = compile(r->F, "--label-from", label_from);
+    r->xidx = extra ? iot_fields_add(r->F, extra) : -1;
+    r->vals = iot_xcalloc((size_t)iot_fields_count(r->F) + 1, sizeof *r->vals);
+    r->x = iot_xcalloc((size_t)s->nfields + 1, sizeof *r->x);
+    return r;
+}
+
+static const struct iot_val absent;
+
+const struct iot_val *iot_predrec_label(const struct iot_predrec *r)
+{
+    return r->lidx >= 0 ? &r->vals[r->lidx] : &absent;
+}
+
+const struct iot_val *iot_predrec_extra(const struct iot_predrec *r)
+{
+    return r->xidx >= 0 ? &r->vals[r->xidx] : &absent;
+}
+
+int iot_predrec_read(struct iot_predrec *r, const char *line, size_t len, const struct iot_src *src)
+{
+    const char *err;
+    if (iot_rec_scan(r->F, line, len, r->vals, &err) < 0) {
+        iot_reject(src, line, len, "bad json", "%s", err);
+        return -1;
+    }
+    iot_buf_reset(&r->kb);
+    bool any = false;
+    for (int k = 0; k < r->nkeys; k++) {
+        const struct iot_val *v = &r->vals[r->kidx[k]];
+        if (k) iot_buf_addc(&r->kb, '\x1f');
+        if (v->type != IOT_J_ABSENT && v->type != IOT_J_NULL) any = true;
+        iot_val_key(v, &r->kb);
+    }
+    if (!any) {
+        iot_reject(src, line, len, "missing key", "%s: missing key field", r->key);
+        return -1;
+    }
+    const struct iot_val *tv = &r->vals[r->tidx];
+    const char *why;
+    if (tv->type == IOT_J_ABSENT) {
+        iot_reject(src, line, len, "missing time", "%s: missing time field", r->time_field);
+        return -1;
+    }
+    if (iot_val_time(tv, iot_common.time_unit, &r->t, &why) < 0) {
+        iot_reject(src, line, len, "bad time", "%s: %s", r->time_field, why);
+        return -1;
+    }
+    r->kind = r->reset && iot_expr_match(r->reset, r->vals) ? IOT_PR_RESET :
+              r->fail && iot_expr_match(r->fail, r->vals) ? IOT_PR_FAILURE : IOT_PR_TELEMETRY;
+    if (r->kind != IOT_PR_TELEMETRY)
+        return 0;
+    const struct iot_featspec *s = r->s;
+    for (int j = 0; j < s->nfields; j++) {
+        const struct iot_val *v = &r->vals[r->fidx[j]];
+        if (v->type == IOT_J_ABSENT || v->type == IOT_J_NULL) {
+            r->x[j] = NAN;
+        } else if (iot_val_num(v, &r->x[j]) < 0) {
+            iot_reject(src, line, len, "bad value", "%s: expected a number", s->fields[j]);
+            return -1;
+        }
+    }
+    iot_buf_reset(&r->gb);
+    for (int j = 0; j < s->ngroupby; j++) {
+        if (j) iot_buf_addc(&r->gb, '\x1f');
+        iot_val_key(&r->vals[r->gidx[j]], &r->gb);
+    }
+    return 0;
+}
+
+void iot_predrec_free(struct iot_predrec *r)
+{
+    if (!r)
+        return;
+    iot_fields_free(r->F);
+    iot_expr_free(r->reset);
+    iot_expr_free(r->fail);
+    iot_strv_free(r->keys);
+    free(r->kidx); free(r->fidx); free(r->gidx); free(r->vals); free(r->x);
+    iot_buf_free(&r->kb);
+    iot_buf_free(&r->gb);
+    free(r);
+}

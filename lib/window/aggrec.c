@@ -1,0 +1,172 @@
+/* aggrec: records into aggregate inputs. See aggrec.h. */
+#include "aggrec.h"
+#include "core/cli.h"
+#include "core/expr.h"
+#include "core/keytab.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const reserved[] = { "windowStart", "windowEnd", "timestamp", "event", "lastSeen",
+                                        "_partial", "_aggregates" };
+
+int iot_aggrec_open(struct iot_aggrec *r, const struct iot_aggrec_cfg *cfg, char *err, size_t errcap)
+{
+    memset(r, 0, sizeof *r);
+    if (iot_aggset_parse(cfg->spec ? cfg->spec : "count()", &r->set, err, errcap)) return -1;
+    r->f = iot_fields_new();
+    r->time_unit = cfg->time_unit;
+    r->skip_bad = cfg->skip_bad;
+    const char *k = cfg->key ? cfg->key : "deviceId";
+    if (strcmp(k, "none") == 0) r->key_names = iot_xcalloc(1, sizeof *r->key_names);
+    else r->key_names = iot_split(k, ',', &r->nkey);
+    r->key_idx = iot_xcalloc((size_t)r->nkey + 1, sizeof *r->key_idx);
+    for (int i = 0; i < r->nkey; i++) r->key_idx[i] = iot_fields_add(r->f, r->key_names[i]);
+    r->time_idx = iot_fields_add(r->f, cfg->time_field ? cfg->time_field : "timestamp");
+    int nf = r->set.nfields;
+    r->agg_idx = iot_xcalloc((size_t)nf + 1, sizeof *r->agg_idx);
+    r->cond = iot_xcalloc((size_t)nf + 1, sizeof *r->cond);
+    r->in = iot_xcalloc((size_t)nf + 1, sizeof *r->in);
+    for (int i = 0; i < nf; i++) {
+        if (!iot_aggset_cond(&r->set, i)) {
+            r->agg_idx[i] = iot_fields_add(r->f, r->set.fields[i]);
+            continue;
+        }
+        char e[200];
+        r->agg_idx[i] = -1;
+        r->cond[i] = iot_expr_compile(r->set.fields[i], r->f, e, sizeof e);
+        if (!r->cond[i]) {
+            snprintf(err, errcap, "countif(%s): %s", r->set.fields[i], e);
+            return -1;
+        }
+    }
+    for (int i = 0; i < r->set.nitems; i++) {
+        const char *n = r->set.items[i].name;
+        for (size_t j = 0; j < sizeof reserved / sizeof *reserved; j++)
+            if (strcmp(n, reserved[j]) == 0) {
+                snprintf(err, errcap, "'%s' is an output field of its own; choose another name with 'as'", n);
+                return -1;
+            }
+        for (int j = 0; j < r->nkey; j++)
+            if (strcmp(n, r->key_names[j]) == 0) {
+                snprintf(err, errcap, "'%s' is a key field; choose another name with 'as'", n);
+                return -1;
+            }
+    }
+    r->vals = iot_xcalloc((size_t)iot_fields_count(r->f) + 1, sizeof *r->vals);
+    iot_buf_add(&r->kb, "", 0);         /* a valid pointer for --key none */
+    return 0;
+}
+
+int iot_aggrec_field(struct iot_aggrec *r, const char *path)
+{
+    int i = iot_fields_add(r->f, path);
+    r->vals = iot_xrealloc(r->vals, ((size_t)iot_fields_count(r->f) + 1) * sizeof *r->vals);
+    return i;
+}
+
+/* Key bytes: parts joined by 0x1f; a non-string part is its JSON text behind 0x1e. A JSON string
+ * without escapes cannot hold either byte, so one such key is the line's own bytes. */
+static void make_key(struct iot_aggrec *r)
+{
+    if (r->nkey == 1) {
+        const struct iot_val *v = &r->vals[r->key_idx[0]];
+        if (v->type == IOT_J_STR && !v->esc) {
+            r->key = v->p + 1;
+            r->klen = v->n - 2;
+            return;
+        }
+    }
+    struct iot_buf *b = &r->kb;
+    iot_buf_reset(b);
+    for (int i = 0; i < r->nkey; i++) {
+        const struct iot_val *v = &r->vals[r->key_idx[i]];
+        if (i) iot_buf_addc(b, '\x1f');
+        if (v->type == IOT_J_ABSENT) iot_buf_adds(b, "\x1enull");
+        else if (v->type == IOT_J_STR) iot_val_key(v, b);
+        else { iot_buf_addc(b, '\x1e'); iot_buf_add(b, v->p, v->n); }
+    }
+    r->key = b->p;
+    r->klen = b->len;
+}
+
+int iot_aggrec_scan_key(struct iot_aggrec *r, const char *line, size_t len, const char **err)
+{
+    if (iot_rec_scan(r->f, line, len, r->vals, err)) return -1;
+    make_key(r);
+    return 0;
+}
+
+int iot_aggrec_read(struct iot_aggrec *r, const char *line, size_t len, const struct iot_src *src)
+{
+    const char *err, *why;
+    if (iot_rec_scan(r->f, line, len, r->vals, &err)) {
+        iot_reject(src, line, len, "bad json", "%s", err);
+        return -1;
+    }
+    const struct iot_val *tv = &r->vals[r->time_idx];
+    if (tv->type == IOT_J_ABSENT || tv->type == IOT_J_NULL) {
+        iot_reject(src, line, len, "missing time", "%s: missing", iot_fields_path(r->f, r->time_idx));
+        return -1;
+    }
+    if (iot_val_time(tv, r->time_unit, &r->t, &why)) {
+        iot_reject(src, line, len, "bad time", "%s: %s", iot_fields_path(r->f, r->time_idx), why);
+        return -1;
+    }
+    const struct iot_aggset *s = &r->set;
+    for (int i = 0; i < s->nfields; i++) {
+        struct iot_agg_in *x = &r->in[i];
+        x->kind = 0;
+        if (r->cond[i]) {
+            if (iot_expr_match(r->cond[i], r->vals)) x->kind = 2;
+            continue;
+        }
+        const struct iot_val *v = &r->vals[r->agg_idx[i]];
+        if (v->type == IOT_J_ABSENT || v->type == IOT_J_NULL) continue;
+        if (v->type == IOT_J_NUM && iot_val_num(v, &x->v) == 0) {
+            x->kind = 1;
+        } else if (s->need[i] & IOT_NEED_NUM) {
+            if (!r->skip_bad) {
+                iot_reject(src, line, len, "bad value", "%s: expected a number", s->fields[i]);
+                return -1;
+            }
+            iot_stat_add("bad_value_skipped", 1);
+            continue;
+        } else {
+            x->kind = 2;
+        }
+        if (s->need[i] & IOT_NEED_DIST) {
+            iot_buf_reset(&r->tmp);
+            iot_val_key(v, &r->tmp);
+            x->h = iot_hash64(r->tmp.p, r->tmp.len);
+        }
+    }
+    make_key(r);
+    return 0;
+}
+
+void iot_aggrec_put_keys(const struct iot_aggrec *r, struct iot_buf *b, const char *key, size_t klen)
+{
+    const char *p = key, *e = key + klen;
+    for (int i = 0; i < r->nkey; i++) {
+        const char *q = memchr(p, '\x1f', (size_t)(e - p));
+        if (!q) q = e;
+        iot_buf_json_str(b, r->key_names[i], strlen(r->key_names[i]));
+        iot_buf_addc(b, ':');
+        if (p < q && *p == '\x1e') iot_buf_add(b, p + 1, (size_t)(q - p - 1));
+        else iot_buf_json_str(b, p, (size_t)(q - p));
+        iot_buf_addc(b, ',');
+        p = q < e ? q + 1 : e;
+    }
+}
+
+void iot_aggrec_close(struct iot_aggrec *r)
+{
+    for (int i = 0; i < r->set.nfields; i++) iot_expr_free(r->cond ? r->cond[i] : NULL);
+    iot_aggset_free(&r->set);
+    iot_fields_free(r->f);
+    iot_strv_free(r->key_names);
+    free(r->vals); free(r->key_idx); free(r->agg_idx); free(r->cond); free(r->in);
+    iot_buf_free(&r->kb); iot_buf_free(&r->tmp);
+    memset(r, 0, sizeof *r);
+}

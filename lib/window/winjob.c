@@ -1,0 +1,124 @@
+/* winjob: wiring of iot-window's modes. See winjob.h. */
+#include "winjob.h"
+#include "core/cli.h"
+#include "rolling.h"
+#include "core/time.h"
+#include "winmerge.h"
+#include "winout.h"
+#include <stdlib.h>
+
+_Noreturn static void too_many(const struct iot_src *src, size_t max, const char *what)
+{
+    iot_die(IOT_EX_DATAERR, "%s:%lld: more than %zu %s (--max-keys)", src->file, (long long)src->line, max, what);
+}
+
+static void run_window(const struct iot_winjob *j, struct iot_in *in, struct iot_aggrec *r,
+                       struct iot_winout *wo)
+{
+    struct iot_win *w = iot_win_new(&j->win, &r->set, iot_winout_row, wo);
+    if (j->state) iot_win_restore(w, j->state);
+    char *line;
+    size_t len;
+    struct iot_src src;
+    int64_t quiet_since = j->idle ? iot_time_mono() : 0;
+    while (!iot_stop_requested) {
+        if (j->idle) {
+            int ms = (int)(j->idle / IOT_NS_PER_MS);
+            if (!iot_in_wait(in, ms > 0 ? ms : 1)) {
+                int64_t now = iot_time_mono();
+                iot_win_idle(w, now - quiet_since);
+                quiet_since = now;
+                iot_stat_add("idle_advances", 1);
+                continue;
+            }
+        }
+        if (!iot_in_next(in, &line, &len, &src)) break;
+        if (j->idle) quiet_since = iot_time_mono();
+        if (iot_aggrec_read(r, line, len, &src)) continue;
+        switch (iot_win_add(w, r->key, r->klen, r->t, r->in)) {
+        case IOT_WIN_ADJUSTED: iot_stat_add("late_adjusted", 1); break;
+        case IOT_WIN_DROPPED: iot_stat_add("late_dropped", 1); break;
+        case IOT_WIN_LATE:
+            iot_stat_add("late_rejected", 1);
+            iot_reject(&src, line, len, "late", "event time is below the watermark");
+            break;
+        case IOT_WIN_FULL: too_many(&src, j->win.max_keys, "keys");
+        default: break;
+        }
+    }
+    if (j->state) iot_win_checkpoint(w, j->state);
+    else iot_win_finish(w);
+    iot_stat_add("keys", (int64_t)iot_win_keys(w));
+    if (j->win.evict) iot_stat_add("evicted", (int64_t)iot_win_evicted(w));
+    iot_win_free(w);
+}
+
+static void run_rolling(const struct iot_winjob *j, struct iot_in *in, struct iot_aggrec *r,
+                        struct iot_winout *wo)
+{
+    struct iot_roll *roll = iot_roll_new(&r->set, j->roll_dur, j->roll_n, j->win.max_keys, j->win.evict);
+    char *line;
+    size_t len;
+    struct iot_src src;
+    while (!iot_stop_requested && iot_in_next(in, &line, &len, &src)) {
+        if (iot_aggrec_read(r, line, len, &src)) continue;
+        struct iot_agg_state *st = iot_roll_add(roll, r->key, r->klen, r->t, r->in);
+        if (!st) too_many(&src, j->win.max_keys, "keys");
+        iot_winout_annotate(wo, line, len, st);
+    }
+    if (j->win.evict) iot_stat_add("evicted", (int64_t)iot_roll_evicted(roll));
+    iot_roll_free(roll);
+}
+
+static void run_series(const struct iot_winjob *j, struct iot_in *in, struct iot_aggrec *r,
+                       struct iot_winout *wo)
+{
+    struct iot_series *s = iot_series_new(&r->set, j->step, j->win.offset, j->has_range, j->from,
+                                          j->to, j->win.max_keys);
+    char *line;
+    size_t len;
+    struct iot_src src;
+    while (!iot_stop_requested && iot_in_next(in, &line, &len, &src)) {
+        if (iot_aggrec_read(r, line, len, &src)) continue;
+        int rc = iot_series_add(s, r->key, r->klen, r->t, r->in);
+        if (rc < 0) too_many(&src, j->win.max_keys, "keys");
+        if (rc > 0) iot_stat_add("outside_range", 1);
+    }
+    iot_series_finish(s, j->fill, iot_winout_series, wo);
+    iot_series_free(s);
+}
+
+static void run_merge(const struct iot_winjob *j, struct iot_in *in, struct iot_aggrec *r,
+                      struct iot_winout *wo)
+{
+    struct iot_winmerge *m = iot_winmerge_new(r, j->win.max_keys);
+    char *line;
+    size_t len;
+    struct iot_src src;
+    while (!iot_stop_requested && iot_in_next(in, &line, &len, &src))
+        if (iot_winmerge_add(m, line, len, &src)) too_many(&src, j->win.max_keys, "groups");
+    iot_winmerge_finish(m, iot_winout_row, wo);
+    iot_winmerge_free(m);
+}
+
+void iot_winjob_run(const struct iot_winjob *j, char **paths, int npaths, size_t max_line,
+                    struct iot_out *o)
+{
+    struct iot_aggrec r;
+    char err[256];
+    if (iot_aggrec_open(&r, &j->rec, err, sizeof err)) iot_usage("-a: %s", err);
+    if (j->mode == IOT_JOB_SERIES && j->has_range && j->to <= j->from) iot_usage("--to must be after --from");
+    struct iot_winout *wo = iot_winout_new(o, &r, j->partial, j->having, j->mode == IOT_JOB_ROLLING,
+                                           err, sizeof err);
+    if (!wo) iot_usage("--having: %s", err);
+    struct iot_in *in = iot_in_open(paths, npaths, max_line);
+    switch (j->mode) {
+    case IOT_JOB_WINDOW: run_window(j, in, &r, wo); break;
+    case IOT_JOB_ROLLING: run_rolling(j, in, &r, wo); break;
+    case IOT_JOB_SERIES: run_series(j, in, &r, wo); break;
+    case IOT_JOB_MERGE: run_merge(j, in, &r, wo); break;
+    }
+    iot_in_close(in);
+    iot_winout_free(wo);
+    iot_aggrec_close(&r);
+}
