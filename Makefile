@@ -67,7 +67,7 @@ $(B)/bench/%: bench/%.c $(B)/libiot.a
 
 # Fuzzing the record scanner and the time parser with libFuzzer (clang).
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_LIB := $(addprefix lib/core/,buf.c cli.c diag.c dtoa.c in.c keytab.c out.c rec.c time.c)
+FUZZ_LIB := $(addprefix lib/core/,buf.c cli.c diag.c dtoa.c in.c key.c keytab.c out.c rec.c time.c)
 fuzz: $(FUZZ_LIB)
 	@mkdir -p build/fuzz
 	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); mkdir -p build/fuzz/corpus-$$n; \

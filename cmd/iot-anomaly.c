@@ -10,6 +10,7 @@
 #include "core/diag.h"
 #include "core/expr.h"
 #include "core/in.h"
+#include "core/key.h"
 #include "core/keytab.h"
 #include "core/out.h"
 #include "core/rec.h"
@@ -397,14 +398,7 @@ static void detect_record(struct iot_out *o, const char *line, size_t len, const
     }
     struct iot_det *dets = NULL;
     if (A.nf) {
-        iot_buf_reset(&kb);
-        bool any = false;
-        for (int k = 0; k < nkeys; k++) {
-            if (k) iot_buf_addc(&kb, '\x1f');
-            if (vals[kidx[k]].type != IOT_J_ABSENT) any = true;
-            iot_val_key(&vals[kidx[k]], &kb);
-        }
-        if (!any) {
+        if (!iot_key_build(&kb, vals, kidx, nkeys)) {
             iot_reject(src, line, len, "missing key", "%s: missing key field", iot_common.key);
             return;
         }
@@ -603,7 +597,7 @@ static void decompose_record(struct iot_out *o, const char *line, size_t len, co
 /* ---- state ---- */
 
 #define STATE_KIND "iot-anomaly"
-#define STATE_VERSION 1
+#define STATE_VERSION 2    /* 2: keys by iot_key_build (42 and "42" differ) */
 
 static json_t *state_config(void)
 {

@@ -7,6 +7,7 @@
 #include "ingest/dedupe.h"
 #include "core/diag.h"
 #include "ingest/ingest_input.h"
+#include "core/key.h"
 #include "core/out.h"
 #include "core/pace.h"
 #include "ingest/recedit.h"
@@ -174,7 +175,7 @@ static void process(const struct iot_ingest_rec *r, void *ctx)
     for (int k = 0; (assets || reducer) && k < inopt.nkeys; k++) {
         if (k)
             iot_buf_addc(&keybuf, '\x1f');
-        iot_val_key(&vals[inopt.key0 + k], &keybuf);
+        iot_key_part(&vals[inopt.key0 + k], &keybuf);
     }
     iot_buf_reset(&extra);
     if (opt.ingest_time) {

@@ -7,6 +7,7 @@
 #include "core/diag.h"
 #include "route/endpoint.h"
 #include "core/in.h"
+#include "core/key.h"
 #include "core/out.h"
 #include "core/rec.h"
 #include "route/route.h"
@@ -218,13 +219,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (need_shard) {
-            bool present = false;
-            iot_buf_reset(&key);
-            iot_buf_add(&key, "", 0);
-            for (int i = 0; i < nkeys; i++) {
-                if (i) iot_buf_addc(&key, '\x1f');
-                if (vals[kfield[i]].type != IOT_J_ABSENT) { present = true; iot_val_key(&vals[kfield[i]], &key); }
-            }
+            int present = iot_key_build(&key, vals, kfield, nkeys);
             er.shard = iot_shard_of(present ? key.p : NULL, key.len, a.shards);
         }
         for (int d = 0; d < nsel; d++) {

@@ -508,16 +508,6 @@ int iot_val_time(const struct iot_val *v, int unit, int64_t *ns, const char **wh
     return rc;
 }
 
-void iot_val_key(const struct iot_val *v, struct iot_buf *b)
-{
-    if (v->type == IOT_J_STR) {
-        if (!v->esc) iot_buf_add(b, v->p + 1, v->n - 2);
-        else iot_val_str(v, b);
-    } else {
-        iot_buf_add(b, v->p, v->n);
-    }
-}
-
 /* ---- byte-preserving edits ---- */
 
 static int cmp_member(const void *a, const void *b)

@@ -48,9 +48,6 @@ bool iot_val_streq(const struct iot_val *v, const char *s, size_t n);
 /* Event time from a string (RFC 3339) or a number/numeric string (epoch in unit, see time.h).
  * Returns 0, or -1 with a reason in *why ("not a timestamp", "no UTC offset", ...). */
 int iot_val_time(const struct iot_val *v, int unit, int64_t *ns, const char **why);
-/* Appends the value's key form to b: the unescaped string, or the raw text for other types;
- * several key fields are joined with '\x1f'. */
-void iot_val_key(const struct iot_val *v, struct iot_buf *b);
 
 /* Parses a JSON string literal at p (starting at '"') into b; returns bytes consumed or -1. */
 long iot_json_unquote(const char *p, size_t n, struct iot_buf *b);

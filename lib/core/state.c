@@ -27,7 +27,12 @@ json_t *iot_state_load(const char *path, const char *kind, int version)
                 k ? "of kind " : "not an iotkit state file", k ? k : "");
     }
     if (!json_is_integer(v) || json_integer_value(v) != version || !body) {
+        long long got = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
         json_decref(doc);
+        if (got > 0 && got < version)
+            iot_die(IOT_EX_DATAERR, "%s: %s state file version %lld is older than this build's %d "
+                    "(keys or layout changed, see iot(7)); refusing it — rebuild the state from the input",
+                    path, kind, got, version);
         iot_die(IOT_EX_DATAERR, "%s: %s state file of another version (want %d); refusing it", path, kind, version);
     }
     json_incref(body);

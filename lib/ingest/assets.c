@@ -28,7 +28,7 @@ static void put_value(struct iot_buf *b, json_t *v)
     free(s);
 }
 
-/* The key form of a JSON value, as iot_val_key gives it for the same text in a record. */
+/* The key part of a JSON value, as iot_key_part gives it for the same text in a record. */
 static int key_form(json_t *v, struct iot_buf *b)
 {
     if (json_is_string(v)) {
@@ -37,6 +37,7 @@ static int key_form(json_t *v, struct iot_buf *b)
     }
     if (json_is_object(v) || json_is_array(v))
         return -1;
+    iot_buf_addc(b, '\x1e');
     put_value(b, v);
     return 0;
 }

@@ -13,7 +13,7 @@ struct iot_assets;
  * "prog: path:line: why"). Duplicate keys: the last line wins. */
 struct iot_assets *iot_assets_load(const char *path, char **keys, int nkeys, const char *prefix);
 
-/* The members to append for the record key (key form as iot_val_key builds it: values joined
+/* The members to append for the record key (key form as iot_key_build builds it: values joined
  * by '\x1f'): JSON text like "\"asset\":{\"model\":\"P-100\"}" without a leading comma, or
  * NULL if the key is not in the registry. *len gets its length; an asset with no other field
  * gives "" (len 0). */

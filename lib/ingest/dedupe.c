@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dedupe.h"
+#include "core/key.h"
 #include "core/keytab.h"
 #include "core/buf.h"
 #include "core/diag.h"
@@ -285,8 +286,7 @@ int iot_dedupe_record(struct iot_dedupe *d, const struct iot_val *vals, int64_t 
     if (d->by_key) {
         for (int k = 0; k < d->nkeys; k++) {
             const struct iot_val *v = &vals[d->key0 + k];
-            iot_buf_addc(&d->id, (char)('0' + v->type));
-            iot_val_key(v, &d->id);
+            iot_key_part(v, &d->id);
             iot_buf_addc(&d->id, '\x1f');
         }
         return seen_by_key(d, d->id.p, d->id.len, t);
@@ -298,8 +298,7 @@ int iot_dedupe_record(struct iot_dedupe *d, const struct iot_val *vals, int64_t 
         } else if (v->type == IOT_J_ABSENT) {
             iot_buf_addc(&d->id, '\x1e');
         } else {
-            iot_buf_addc(&d->id, (char)('0' + v->type));
-            iot_val_key(v, &d->id);
+            iot_key_part(v, &d->id);
         }
         iot_buf_addc(&d->id, '\x1f');
     }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include "core/cli.h"
 #include "core/expr.h"
+#include "core/key.h"
 #include "predrec.h"
 
 static struct iot_expr *compile(struct iot_fields *F, const char *opt, const char *text)
@@ -63,15 +64,7 @@ int iot_predrec_read(struct iot_predrec *r, const char *line, size_t len, const 
         iot_reject(src, line, len, "bad json", "%s", err);
         return -1;
     }
-    iot_buf_reset(&r->kb);
-    bool any = false;
-    for (int k = 0; k < r->nkeys; k++) {
-        const struct iot_val *v = &r->vals[r->kidx[k]];
-        if (k) iot_buf_addc(&r->kb, '\x1f');
-        if (v->type != IOT_J_ABSENT && v->type != IOT_J_NULL) any = true;
-        iot_val_key(v, &r->kb);
-    }
-    if (!any) {
+    if (!iot_key_build(&r->kb, r->vals, r->kidx, r->nkeys)) {
         iot_reject(src, line, len, "missing key", "%s: missing key field", r->key);
         return -1;
     }
@@ -99,11 +92,7 @@ int iot_predrec_read(struct iot_predrec *r, const char *line, size_t len, const 
             return -1;
         }
     }
-    iot_buf_reset(&r->gb);
-    for (int j = 0; j < s->ngroupby; j++) {
-        if (j) iot_buf_addc(&r->gb, '\x1f');
-        iot_val_key(&r->vals[r->gidx[j]], &r->gb);
-    }
+    iot_key_build(&r->gb, r->vals, r->gidx, s->ngroupby);
     return 0;
 }
 

@@ -11,7 +11,7 @@
  * without a shortest-round-trip search (which cost a third of scoring time). */
 #define SCORE_DECIMALS 6
 #define STATE_KIND "iot-predict"
-#define STATE_VERSION 1
+#define STATE_VERSION 2    /* 2: keys by iot_key_build (42 and "42" differ) */
 enum { BATCH = 64 };
 
 struct kst { struct iot_featstate *st; int64_t last_alert; bool alerted; };

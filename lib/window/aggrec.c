@@ -2,6 +2,7 @@
 #include "aggrec.h"
 #include "core/cli.h"
 #include "core/expr.h"
+#include "core/key.h"
 #include "core/keytab.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,25 +70,7 @@ int iot_aggrec_field(struct iot_aggrec *r, const char *path)
  * without escapes cannot hold either byte, so one such key is the line's own bytes. */
 static void make_key(struct iot_aggrec *r)
 {
-    if (r->nkey == 1) {
-        const struct iot_val *v = &r->vals[r->key_idx[0]];
-        if (v->type == IOT_J_STR && !v->esc) {
-            r->key = v->p + 1;
-            r->klen = v->n - 2;
-            return;
-        }
-    }
-    struct iot_buf *b = &r->kb;
-    iot_buf_reset(b);
-    for (int i = 0; i < r->nkey; i++) {
-        const struct iot_val *v = &r->vals[r->key_idx[i]];
-        if (i) iot_buf_addc(b, '\x1f');
-        if (v->type == IOT_J_ABSENT) iot_buf_adds(b, "\x1enull");
-        else if (v->type == IOT_J_STR) iot_val_key(v, b);
-        else { iot_buf_addc(b, '\x1e'); iot_buf_add(b, v->p, v->n); }
-    }
-    r->key = b->p;
-    r->klen = b->len;
+    iot_key_view(&r->kb, r->vals, r->key_idx, r->nkey, &r->key, &r->klen);
 }
 
 int iot_aggrec_scan_key(struct iot_aggrec *r, const char *line, size_t len, const char **err)
@@ -137,7 +120,7 @@ int iot_aggrec_read(struct iot_aggrec *r, const char *line, size_t len, const st
         }
         if (s->need[i] & IOT_NEED_DIST) {
             iot_buf_reset(&r->tmp);
-            iot_val_key(v, &r->tmp);
+            iot_key_part(v, &r->tmp);
             x->h = iot_hash64(r->tmp.p, r->tmp.len);
         }
     }
@@ -153,8 +136,7 @@ void iot_aggrec_put_keys(const struct iot_aggrec *r, struct iot_buf *b, const ch
         if (!q) q = e;
         iot_buf_json_str(b, r->key_names[i], strlen(r->key_names[i]));
         iot_buf_addc(b, ':');
-        if (p < q && *p == '\x1e') iot_buf_add(b, p + 1, (size_t)(q - p - 1));
-        else iot_buf_json_str(b, p, (size_t)(q - p));
+        iot_key_json(b, p, (size_t)(q - p), 0);
         iot_buf_addc(b, ',');
         p = q < e ? q + 1 : e;
     }

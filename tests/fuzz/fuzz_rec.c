@@ -5,6 +5,7 @@
 #include <string.h>
 #include "core/buf.h"
 #include "core/out.h"
+#include "core/key.h"
 #include "core/rec.h"
 #include "core/time.h"
 
@@ -33,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             iot_val_num(&v[k], &d);
             iot_val_i64(&v[k], &i);
             iot_val_str(&v[k], &b);
-            iot_val_key(&v[k], &b);
+            iot_key_part(&v[k], &b);
             iot_val_time(&v[k], 0, &ns, NULL);
         }
         const struct iot_val *drop[2] = { &v[0], &v[2] };
