@@ -47,15 +47,32 @@ longopts() { "$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
     done
 }
 
-@test "every tool: bash, zsh and fish completions list every long option" {
+# The completions are kept by hand and held strictly to the option table (--help is generated
+# from it): each script offers exactly the tool's long options, whole names, none extra.
+compopts() {  # FILE KIND: the long options a completion script offers, one per line
+    case $2 in
+        bash) grep -oE -- '--[a-z][a-z0-9-]*' "$1" ;;
+        zsh) grep -oE -- "(^|[ '{,*)])--[a-z][a-z0-9-]*" "$1" | grep -oE -- '--[a-z][a-z0-9-]*' ;;
+        fish) grep -oE -- ' -l [a-z][a-z0-9-]*' "$1" | sed 's/ -l /--/' ;;
+    esac | sort -u
+}
+@test "every tool: bash, zsh and fish completions offer exactly the long options of --help" {
     for t in $(tools); do
-        for c in "completions/$t.bash" "completions/_$t" "completions/$t.fish"; do
+        want=$(longopts "$t")
+        for k in bash zsh fish; do
+            case $k in bash) c=completions/$t.bash;; zsh) c=completions/_$t;; fish) c=completions/$t.fish;; esac
             [ -f "$ROOT_DIR/$c" ] || fail "missing $c"
-            for o in $(longopts "$t"); do
-                grep -q -- "${o#--}" "$ROOT_DIR/$c" || fail "$c lacks $o"
-            done
+            got=$(compopts "$ROOT_DIR/$c" $k)
+            [ "$got" = "$want" ] || fail "$c: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | tr '\n' ' ')"
         done
     done
+}
+
+@test "the completion check is strict: an extra or a missing option is caught" {
+    printf 'complete -c x -l alpha\ncomplete -c x -l beta\n' > x.fish
+    [ "$(compopts x.fish fish)" = "$(printf -- '--alpha\n--beta')" ]
+    printf 'x --alpha --beta --gamma\n' > x.bash
+    [ "$(compopts x.bash bash)" != "$(printf -- '--alpha\n--beta')" ]
 }
 
 @test "bash completion of iot-sim offers its long options" {

@@ -1,4 +1,4 @@
-/* decompose: Kusto series functions. Formulas: shared/reference/anomaly.md §5–§9
+/* decompose: Kusto series functions. Formulas: learn.microsoft.com/kusto/query/series-decompose-function, series-decompose-anomalies-function, series-outliers-function
  * (learn.microsoft.com/kusto/query/series-*-function; the series_outliers constant from
  * microsoft/Kusto-Query-Language issue 136). */
 #include "decompose.h"

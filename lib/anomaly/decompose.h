@@ -1,6 +1,6 @@
 /* decompose: whole-series anomaly functions after Kusto (series_outliers, series_fit_line,
  * series_periods_detect, series_decompose, series_decompose_anomalies). Arrays in, arrays out;
- * NaN marks a missing element. See shared/reference/anomaly.md §5–§9. */
+ * NaN marks a missing element. See learn.microsoft.com/kusto/query/series-decompose-function and series-decompose-anomalies-function. */
 #ifndef IOT_DECOMPOSE_H
 #define IOT_DECOMPOSE_H
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* detect: streaming anomaly detectors. Formulas: shared/reference/anomaly.md (§4 ML.NET KDE and
+/* detect: streaming anomaly detectors. Formulas: ML.NET Microsoft.ML.TimeSeries (github.com/dotnet/machinelearning, SequentialAnomalyDetectionTransformBase.cs; §4 KDE and
  * martingale, §11 EWMA and modified z-score); auto follows Ahmad & Purdy 2016 (arXiv:1607.02480)
  * and Ahmad et al. 2017 (Numenta anomaly likelihood) as issue 6 sets it out. */
 #include "detect.h"

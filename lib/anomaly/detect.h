@@ -1,7 +1,7 @@
 /* detect: streaming anomaly detectors, one small state per series (key × field).
  * Methods: auto (surprise → anomaly likelihood, Ahmad & Purdy 2016), zscore, mad, ewma,
  * spikedip (ASA AnomalyDetection_SpikeAndDip, ML.NET IID KDE p-value), changepoint (ASA
- * AnomalyDetection_ChangePoint, exchangeability martingale). See shared/reference/anomaly.md.
+ * AnomalyDetection_ChangePoint, exchangeability martingale). See learn.microsoft.com/azure/stream-analytics/stream-analytics-machine-learning-anomaly-detection.
  * Every update scores the value against the state BEFORE learning it, then learns it. */
 #ifndef IOT_DETECT_H
 #define IOT_DETECT_H

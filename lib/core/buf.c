@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "buf.h"
-#include "diag.h"
-#include "out.h"
+#include "die.h"
+#include "dtoa.h"
 
 static _Noreturn void oom(size_t n)
 {

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "diag.h"
+#include "out.h"
 #include "time.h"
 
 struct iot_common iot_common = { NULL, false, "deviceId", "timestamp", 0, 0 };
@@ -129,6 +130,7 @@ int iot_cli_parse(const struct iot_tool *t, int argc, char **argv,
     iot_buf_free(&sh);
     if (iot_common.output && iot_diag.dead_letter && strcmp(iot_common.output, iot_diag.dead_letter) == 0)
         iot_usage("--output and --dead-letter name the same file");
+    iot_out_std_config(iot_common.output, iot_common.unbuffered);
     return optind;
 }
 

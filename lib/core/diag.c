@@ -7,10 +7,9 @@
 #include "diag.h"
 #include "out.h"
 
-const char *iot_prog = "iot";
 volatile int iot_stop_requested;
 struct iot_diag_opts iot_diag;
-int64_t iot_stat_lines_in, iot_stat_records_out, iot_stat_rejected;
+int64_t iot_stat_lines_in, iot_stat_rejected;
 
 #define MAX_STATS 64
 #define SHOW_PER_KIND 5    /* messages shown per reason before only counting */
@@ -29,8 +28,7 @@ static void on_signal(int sig)
 
 void iot_diag_init(const char *prog)
 {
-    const char *slash = strrchr(prog, '/');
-    iot_prog = slash ? slash + 1 : prog;
+    iot_die_init(prog);
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -40,46 +38,9 @@ void iot_diag_init(const char *prog)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static void vmsg(const struct iot_src *src, const char *fmt, va_list ap)
-{
-    char buf[4096];
-    int off = snprintf(buf, sizeof buf, "%s: ", iot_prog);
-    if (src && src->file)
-        off += snprintf(buf + off, sizeof buf - (size_t)off, "%s:%lld: ", src->file, (long long)src->line);
-    if (off < (int)sizeof buf)
-        vsnprintf(buf + off, sizeof buf - (size_t)off, fmt, ap);
-    fprintf(stderr, "%s\n", buf);
-}
 
-void iot_warn(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vmsg(NULL, fmt, ap);
-    va_end(ap);
-}
 
-void iot_warn_at(const struct iot_src *src, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vmsg(src, fmt, ap);
-    va_end(ap);
-}
 
-_Noreturn void iot_die(int code, const char *fmt, ...)
-{
-    static int dying;
-    if (!dying) {
-        dying = 1;
-        va_list ap;
-        va_start(ap, fmt);
-        vmsg(NULL, fmt, ap);
-        va_end(ap);
-        iot_out_abort_all();
-    }
-    _exit(code);
-}
 
 static struct stat_ent *stat_find(const char *name, int is_kind)
 {

@@ -1,30 +1,19 @@
-/* diag: messages, exit codes (sysexits.h), rejected records, the dead-letter stream, --stats. */
+/* diag: above the writer — rejected records, the dead-letter stream, --stats, at-exit hooks.
+ * Messages and exit codes are die.h (included here for the callers). */
 #ifndef IOT_DIAG_H
 #define IOT_DIAG_H
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
-
-enum { IOT_EX_OK = 0, IOT_EX_USAGE = 64, IOT_EX_DATAERR = 65, IOT_EX_NOINPUT = 66,
-       IOT_EX_SOFTWARE = 70, IOT_EX_CANTCREAT = 73, IOT_EX_IOERR = 74 };
-
-/* Where a line came from: file name ("<stdin>" for standard input) and 1-based line number. */
-struct iot_src { const char *file; int64_t line; };
-
-extern const char *iot_prog;            /* set by iot_diag_init; used as message prefix */
+#include "die.h"
+#include "out.h"
 
 /* Sets the program name, ignores SIGPIPE (EPIPE is handled by out.c), installs SIGINT/SIGTERM
  * handlers that only set iot_stop_requested (tools treat it as end of input). */
 void iot_diag_init(const char *prog);
 extern volatile int iot_stop_requested;
 
-/* "prog: message" on stderr. iot_die removes unpublished atomic outputs (a failed run never
- * publishes state or segments) and exits with code; at-exit hooks are NOT run. */
-void iot_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-_Noreturn void iot_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "prog: file:line: message" */
-void iot_warn_at(const struct iot_src *src, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Options shared by every tool (filled by cli.c). */
 struct iot_diag_opts { const char *dead_letter; bool strict; bool stats; bool quiet; };
@@ -40,7 +29,7 @@ void iot_reject(const struct iot_src *src, const char *line, size_t len, const c
 
 /* Counters reported by --stats: lines_in, records_out, rejected (and per kind) are standard;
  * tools add their own by name (e.g. "late", "deduped"). Names must be string literals. */
-extern int64_t iot_stat_lines_in, iot_stat_records_out, iot_stat_rejected;
+extern int64_t iot_stat_lines_in, iot_stat_rejected;   /* records_out: out.h */
 void iot_stat_add(const char *name, int64_t n);
 int64_t iot_stat_get(const char *name);
 

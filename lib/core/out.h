@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "dtoa.h"   /* iot_fmt_*: callers that write numbers by hand */
 
 struct iot_out;
 
@@ -22,8 +23,13 @@ enum {
 /* Opens path (NULL or "-" = stdout). Cannot create: message, exit 73. The writer is registered
  * for iot_out_flush_all and closed by iot_out_close_all at exit. */
 struct iot_out *iot_out_open(const char *path, int flags);
-/* stdout writer honouring -o and -u from iot_common; the same object on every call. */
+/* The main output: path (NULL or "-" = stdout) and -u, as the CLI parsed them; call before the
+ * first iot_out_std. */
+void iot_out_std_config(const char *path, bool unbuffered);
+/* The main output writer; the same object on every call. */
 struct iot_out *iot_out_std(void);
+/* Records ended on the main output (read by --stats). */
+extern int64_t iot_stat_records_out;
 
 void iot_out_write(struct iot_out *o, const void *p, size_t n);
 void iot_out_puts(struct iot_out *o, const char *s);
@@ -55,18 +61,5 @@ void iot_out_abort_all(void);
 const char *iot_out_path(const struct iot_out *o);
 uint64_t iot_out_bytes(const struct iot_out *o);   /* bytes written before compression */
 
-/* Formats v as the shortest decimal that reads back to the same double. Returns length.
- * buf must hold 32 bytes. NaN/Inf are written as "null". */
-int iot_fmt_double(char *buf, double v);
-/* v rounded to `decimals` places (0..9), trailing zeros dropped ("0.5", "71", "-0.25"); the text
- * reads back as the double nearest to that decimal. Fast (no printf); falls back to
- * iot_fmt_double when |v| is too large for exact fixed point. buf >= 32 bytes. */
-int iot_fmt_fixed(char *buf, double v, int decimals);
-/* A scaled integer as a decimal with exactly `decimals` places: (7130, 2) → "71.30". */
-size_t iot_fmt_scaled(char *buf, int64_t v, int decimals);
-/* Unsigned integer in decimal; returns length (buf >= 21). */
-size_t iot_fmt_u64(char *buf, uint64_t v);
-/* "00" "01" ... "99": two digits of n at iot_digits2 + 2*n, for hand-rolled formatters. */
-extern const char iot_digits2[201];
 void iot_out_json_fixed(struct iot_out *o, double v, int decimals);
 #endif

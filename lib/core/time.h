@@ -1,5 +1,5 @@
 /* time: event time as int64 nanoseconds since the Unix epoch (UTC); RFC 3339 and epoch parsing,
- * RFC 3339 printing, durations. See shared/reference/timestamps.md. */
+ * RFC 3339 printing, durations. RFC 3339 (rfc-editor.org/rfc/rfc3339). */
 #ifndef IOT_TIME_H
 #define IOT_TIME_H
 #include <stddef.h>

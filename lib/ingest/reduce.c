@@ -1,5 +1,5 @@
 /* reduce: deadband (PI exception test) and swinging door (PI compression test) per key/field.
- * Formulas: shared/reference/compression.md sections 2-4 (AVEVA PI docs; Bristol, US 4,669,097). */
+ * Formulas: AVEVA PI Server exception and compression (docs.aveva.com/bundle/pi-server-s-da-admin, "Exception and compression"); swinging door: E. H. Bristol, US patent 4,669,097. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

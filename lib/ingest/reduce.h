@@ -1,6 +1,6 @@
 /* reduce: historian-style edge data reduction per key and per field: the exception test
  * (deadband, with the held value sent when a change passes) and the swinging-door compression
- * test (PI flavour), with a maximum gap forcing a point. See shared/reference/compression.md.
+ * test (PI flavour), with a maximum gap forcing a point. See AVEVA PI Server's exception and compression docs (docs.aveva.com).
  *
  * Works on whole records: a record is passed when any reduced field needs it; the other fields
  * are carried. Whenever a record is passed, for whatever reason, every field of that key

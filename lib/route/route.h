@@ -1,6 +1,6 @@
 /* route: the route table of iot-route — named conditions with their endpoints, from -r text
  * ("NAME: CONDITION => ENDPOINT, ENDPOINT") or a JSON file, plus the fallback endpoint.
- * Semantics follow IoT Hub message routing (shared/reference/routing.md §3): a record goes to
+ * Semantics follow IoT Hub message routing (learn.microsoft.com/azure/iot-hub/iot-hub-devguide-messages-d2c, iot-hub-devguide-routing-query-syntax): a record goes to
  * every endpoint of every matching route, once per distinct endpoint; records matching no
  * route go to the fallback. */
 #ifndef IOT_ROUTE_H

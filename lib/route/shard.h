@@ -1,7 +1,7 @@
 /* shard: the stable, documented key → shard mapping of iot-route --shard (and of anything that
  * must agree with it). It is the Event Hubs partition-key resolver: Bob Jenkins' lookup3
  * hashlittle2 over the key's UTF-8 bytes with both seeds 0, h = (int16)((c ^ b) & 0xFFFF),
- * shard = |h % n| with C's truncating remainder (see shared/reference/routing.md §5). The same
+ * shard = |h % n| with C's truncating remainder (as Event Hubs' PartitionResolver, github.com/Azure/azure-sdk-for-net, Azure.Messaging.EventHubs/src/Core/PartitionResolver.cs). The same
  * key gives the same shard on every machine and in every release. */
 #ifndef IOT_SHARD_H
 #define IOT_SHARD_H

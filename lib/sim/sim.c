@@ -1,5 +1,5 @@
 /* sim: device physics, wear to failure, anomalies, and the event-time scheduler.
- * Degradation: with τ = (t − t_P)/(t_F − t_P), y = y0 · g^(τ^1.5) (devices.md §5: y0·(y_F/y0)^(τ^p)),
+ * Degradation: with τ = (t − t_P)/(t_F − t_P), y = y0 · g^(τ^1.5) (a power-law degradation path y0·(y_F/y0)^(τ^p), p = 1.5),
  * temperature lagging by a fraction of the lead time. */
 #include <math.h>
 #include <stdio.h>
@@ -12,14 +12,8 @@
 
 #define MS IOT_NS_PER_MS
 #define DAY_NS (86400 * IOT_NS_PER_S)
-#define STARTUP_TAU_S 1200.0          /* temperature settles with τ ≈ 20 min (devices.md §5) */
+#define STARTUP_TAU_S 1200.0          /* temperature settles with τ ≈ 20 min (motor thermal time constant) */
 #define WEAR_P 1.5
-
-const char *iot_sim_anomaly_name(int k)
-{
-    static const char *n[] = { "none", "spike", "dip", "shift", "stuck", "dropout" };
-    return k >= 0 && k <= IOT_SIM_AN_DROPOUT ? n[k] : "none";
-}
 
 void iot_sim_config_default(struct iot_sim_config *c)
 {
@@ -31,14 +25,6 @@ void iot_sim_config_default(struct iot_sim_config *c)
     c->count = -1;
     c->interval = IOT_NS_PER_S;
     c->jitter = 0.05;
-}
-
-uint64_t iot_sim_hash(uint64_t seed, uint64_t dev, uint64_t seq, uint64_t salt)
-{
-    uint64_t x = seed ^ (dev * 0x9e3779b97f4a7c15ULL) ^ (seq * 0xc2b2ae3d27d4eb4fULL)
-               ^ (salt * 0x165667b19e3779f9ULL);
-    iot_splitmix64(&x);
-    return iot_splitmix64(&x);
 }
 
 static inline double unit01(uint64_t h) { return (double)(h >> 11) * 0x1.0p-53; }

@@ -1,7 +1,7 @@
 /* sim: fleet simulator. Device types (sensors with baseline, noise, daily cycle, limits; a
  * wear-to-failure model), per-device state, an event-time scheduler, injected anomalies and
  * delivery faults, record formatting (NDJSON / CSV) and the asset registry.
- * See shared/reference/devices.md. Every random draw of device i comes from its own stream
+ * Vibration zones follow ISO 10816-3. Every random draw of device i comes from its own stream
  * (iot_rng_seed(seed, i)) or from a hash of (seed, i, sample number), so a device's records do
  * not depend on how many other devices are simulated, nor on pacing. */
 #ifndef IOT_SIM_H

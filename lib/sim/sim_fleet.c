@@ -1,5 +1,5 @@
 /* sim_fleet: built-in device types, fleet files (jansson), --types and --faults specs.
- * Figures follow shared/reference/devices.md §5 (suggested defaults) and §1 (ISO 10816-3 zones). */
+ * Figures: vibration zones of ISO 10816-3; the rest are typical values for industrial pumps, motors and CNC spindles. */
 #include <ctype.h>
 #include <jansson.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* window: event-time window engine. See window.h and shared/reference/windows.md.
+/* window: event-time window engine. See window.h (Azure Stream Analytics window functions).
  * Tumbling and hopping windows are updated on arrival (aggregates do not depend on order) and
  * closed by end buckets as the watermark passes them. Sliding, session and count windows need
  * events in time order: those are held in a reorder heap and released once the watermark has

@@ -1,7 +1,7 @@
 /* window: event-time window engine: assigners (tumbling, hopping, sliding, session, count),
  * watermark (max event time - lateness), late policy, idle advance, silent-key detection,
  * deterministic emission (window end, then key bytes), and exact checkpoints.
- * Semantics follow shared/reference/windows.md (Azure Stream Analytics by default). */
+ * Semantics follow Azure Stream Analytics by default (learn.microsoft.com/azure/stream-analytics/stream-analytics-window-functions, stream-analytics-time-handling). */
 #ifndef IOT_WINDOW_H
 #define IOT_WINDOW_H
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/decompose: Kusto reference vectors (anomaly.md §7, §9) and a synthetic
+/* Unit tests for lib/decompose: Kusto reference vectors (Kusto docs: series_decompose, series_outliers examples) and a synthetic
  * seasonal series with a planted outlier. */
 #include "unit.h"
 #include "anomaly/decompose.h"

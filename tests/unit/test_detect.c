@@ -1,4 +1,4 @@
-/* Unit tests for lib/detect: reference vectors (anomaly.md §4, §11) and detector behaviour on
+/* Unit tests for lib/detect: reference vectors (ML.NET SpikeAndDip / ChangePoint) and detector behaviour on
  * seeded synthetic series. */
 #include "unit.h"
 #include "anomaly/detect.h"
