@@ -378,7 +378,13 @@ int iot_val_num(const struct iot_val *v, double *out)
         *out = strtod(big, NULL);
         free(big);
     }
-    return 0;
+    return isfinite(*out) ? 0 : -1;    /* 1e999: not a value any tool can compute with */
+}
+
+const char *iot_val_num_error(const struct iot_val *v)
+{
+    return v->type == IOT_J_NUM ? "number out of range (not finite as a double)"
+         : "expected a number";
 }
 
 int iot_val_i64(const struct iot_val *v, int64_t *out)

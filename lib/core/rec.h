@@ -39,7 +39,12 @@ int iot_rec_scan(const struct iot_fields *f, const char *line, size_t len,
                  struct iot_val *vals, const char **err);
 
 /* Accessors. Return 0 on success, -1 on type mismatch (nothing written). */
-int iot_val_num(const struct iot_val *v, double *out);          /* JSON numbers only */
+/* The one numeric-value rule (iot(7), VALUES): a value is a number only when it is a JSON number
+ * whose double is finite. Numeric strings ("42"), NaN/Infinity text and 1e999 are not numbers;
+ * -0 reads as -0.0; integers beyond 2^53 read as the nearest double (keys keep their text).
+ * Returns 0, or -1 (nothing useful in *out) with the reason from iot_val_num_error. */
+int iot_val_num(const struct iot_val *v, double *out);
+const char *iot_val_num_error(const struct iot_val *v);   /* "expected a number", ... */
 int iot_val_i64(const struct iot_val *v, int64_t *out);         /* integral numbers in range */
 /* Unescaped string contents appended to b (NUL-terminated); -1 if not a string. */
 int iot_val_str(const struct iot_val *v, struct iot_buf *b);

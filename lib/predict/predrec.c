@@ -88,7 +88,7 @@ int iot_predrec_read(struct iot_predrec *r, const char *line, size_t len, const 
         if (v->type == IOT_J_ABSENT || v->type == IOT_J_NULL) {
             r->x[j] = NAN;
         } else if (iot_val_num(v, &r->x[j]) < 0) {
-            iot_reject(src, line, len, "bad value", "%s: expected a number", s->fields[j]);
+            iot_reject(src, line, len, "bad value", "%s: %s", s->fields[j], iot_val_num_error(v));
             return -1;
         }
     }

@@ -166,7 +166,10 @@ static void add_line(struct iot_trainset *ts, const char *line, size_t len, cons
         if (v->type == IOT_J_TRUE || v->type == IOT_J_FALSE) {
             y = v->type == IOT_J_TRUE;
         } else if (v->type == IOT_J_NUM) {
-            iot_val_num(v, &y);
+            if (iot_val_num(v, &y) < 0) {
+                iot_reject(src, line, len, "bad label", "%s: %s", o->label, iot_val_num_error(v));
+                return;
+            }
             if (o->classify && y != 0 && y != 1) {
                 iot_reject(src, line, len, "bad label", "%s: expected 0 or 1 for --task classify", o->label);
                 return;

@@ -110,7 +110,7 @@ int iot_aggrec_read(struct iot_aggrec *r, const char *line, size_t len, const st
             x->kind = 1;
         } else if (s->need[i] & IOT_NEED_NUM) {
             if (!r->skip_bad) {
-                iot_reject(src, line, len, "bad value", "%s: expected a number", s->fields[i]);
+                iot_reject(src, line, len, "bad value", "%s: %s", s->fields[i], iot_val_num_error(v));
                 return -1;
             }
             iot_stat_add("bad_value_skipped", 1);
