@@ -2,23 +2,14 @@
  * renamed, enriched, deduplicated, reduced NDJSON out; optional event-time merge and replay. */
 #include <stdlib.h>
 #include <string.h>
-#include "ingest/assets.h"
 #include "core/cli.h"
-#include "ingest/dedupe.h"
 #include "core/diag.h"
-#include "ingest/ingest_input.h"
-#include "core/key.h"
-#include "core/out.h"
-#include "core/pace.h"
-#include "ingest/recedit.h"
-#include "ingest/reduce.h"
-#include "ingest/schema.h"
 #include "core/time.h"
+#include "ingest/job.h"
 
 enum { O_FORMAT = 1, O_CSVCOLS, O_CSVDELIM, O_MERGE, O_REPLAY, O_SPEED, O_REBASE, O_SCHEMA,
        O_RENAME, O_INGEST, O_SET, O_DROP, O_ASSETS, O_APREFIX, O_UNKNOWN, O_DEDUPE, O_DWIN,
        O_DMAX, O_DEADBAND, O_SWING, O_MAXGAP, O_MAXKEYS };
-enum { U_KEEP, U_DEAD, U_COUNT };
 
 static const struct iot_opt opts[] = {
     IOT_OPT_KEY, IOT_OPT_TIME,
@@ -60,17 +51,7 @@ static const struct iot_tool tool = {
 };
 
 /* ---- options ---- */
-static struct {
-    int merge, replay, unknown, dedupe;
-    double speed;
-    const char *rebase, *schema, *ingest_time, *assets, *aprefix, *dedupe_fields;
-    char **rename, **drop, **set;   /* as given, applied once the fields are known */
-    int nrename, ndrop, nset;
-    int64_t dwin, max_gap, dmax, max_keys;
-    struct iot_reduce_field *red;
-    char **red_field;
-    int nred;
-} opt = { .dwin = 600 * IOT_NS_PER_S, .max_keys = 1000000 };
+static struct iot_ingest_job_opts opt = { .dwin = 600 * IOT_NS_PER_S, .max_keys = 1000000 };
 static struct iot_ingest_opts inopt = { .delim = ',' };
 
 static void add_list(char ***v, int *n, const char *arg, char sep)
@@ -118,9 +99,9 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_ASSETS: opt.assets = arg; break;
     case O_APREFIX: opt.aprefix = arg; break;
     case O_UNKNOWN:
-        if (strcmp(arg, "keep") == 0) opt.unknown = U_KEEP;
-        else if (strcmp(arg, "dead-letter") == 0) opt.unknown = U_DEAD;
-        else if (strcmp(arg, "count") == 0) opt.unknown = U_COUNT;
+        if (strcmp(arg, "keep") == 0) opt.unknown = IOT_UNKNOWN_KEEP;
+        else if (strcmp(arg, "dead-letter") == 0) opt.unknown = IOT_UNKNOWN_DEAD;
+        else if (strcmp(arg, "count") == 0) opt.unknown = IOT_UNKNOWN_COUNT;
         else iot_usage("--unknown-assets: '%s' is not one of keep, dead-letter, count", arg);
         break;
     case O_DEDUPE: opt.dedupe = 1; opt.dedupe_fields = arg; break;
@@ -137,147 +118,12 @@ static void on_opt(int id, const char *arg, void *ctx)
     }
 }
 
-/* ---- run-time state ---- */
-static struct iot_fields *fields;
-static int *ired;
-static struct iot_schema *schema;
-static struct iot_assets *assets;
-static struct iot_dedupe *dedupe;
-static struct iot_recedit *edit;
-static struct iot_reduce *reducer;
-static struct iot_reduce_val *rvals;
-static struct iot_out *out;
-static struct iot_pace pace;
-static int64_t shift, rebase_at;
-static int have_shift;
-static struct iot_buf line_out, extra, keybuf, why;
-
-static void emit(void *ctx, const char *s, size_t n)
-{
-    (void)ctx;
-    iot_out_write(out, s, n);
-    iot_out_eol(out);
-}
-
-static void process(const struct iot_ingest_rec *r, void *ctx)
-{
-    (void)ctx;
-    const struct iot_val *vals = r->vals;
-    if (schema && iot_schema_check(schema, vals, &why) != 0) {
-        iot_reject(&r->src, r->line, r->len, "schema", "%s", why.p);
-        return;
-    }
-    if (dedupe && iot_dedupe_record(dedupe, vals, r->t)) {
-        iot_stat_add("deduped", 1);
-        return;
-    }
-    iot_buf_reset(&keybuf);
-    for (int k = 0; (assets || reducer) && k < inopt.nkeys; k++) {
-        if (k)
-            iot_buf_addc(&keybuf, '\x1f');
-        iot_key_part(&vals[inopt.key0 + k], &keybuf);
-    }
-    iot_buf_reset(&extra);
-    if (opt.ingest_time) {
-        char b[48];
-        iot_buf_json_str(&extra, opt.ingest_time, strlen(opt.ingest_time));
-        iot_buf_adds(&extra, ":\"");
-        iot_buf_add(&extra, b, iot_time_fmt(iot_time_now(), b));
-        iot_buf_addc(&extra, '"');
-    }
-    if (assets) {
-        size_t an;
-        const char *a = iot_assets_find(assets, keybuf.p, keybuf.len, &an);
-        if (!a && opt.unknown == U_DEAD) {
-            iot_reject(&r->src, r->line, r->len, "unknown asset", "%s: no asset with this key",
-                       iot_fields_path(fields, inopt.key0));
-            return;
-        }
-        if (!a) {
-            iot_stat_add(opt.unknown == U_COUNT ? "unknown_asset_dropped" : "unknown_asset_kept", 1);
-            if (opt.unknown == U_COUNT)
-                return;
-        } else if (an) {
-            if (extra.len)
-                iot_buf_addc(&extra, ',');
-            iot_buf_add(&extra, a, an);
-        }
-    }
-    int64_t t = r->t;
-    if (opt.rebase) {
-        if (!have_shift)
-            shift = (strcmp(opt.rebase, "now") == 0 ? iot_time_now() : rebase_at) - t, have_shift = 1;
-        t += shift;
-    }
-    if (opt.replay && !iot_pace_until(&pace, r->t))
-        return;
-    iot_recedit_apply(edit, r->line, r->len, vals, t, extra.p, extra.len, &line_out);
-    if (!reducer) {
-        emit(NULL, line_out.p, line_out.len);
-        return;
-    }
-    iot_reduce_vals(rvals, vals, ired, opt.nred);
-    if (iot_reduce_push(reducer, keybuf.p, keybuf.len, t, rvals, line_out.p, line_out.len, emit, NULL))
-        iot_stat_add("reduced", 1);
-}
-
-static void setup(void)
-{
-    const char *why_;
-    fields = iot_fields_new();
-    inopt.fields = fields;
-    inopt.time_index = iot_fields_add(fields, iot_common.time_field);
-    int nk;
-    char **keys = iot_split(iot_common.key, ',', &nk);
-    inopt.key0 = iot_fields_count(fields), inopt.nkeys = nk;
-    for (int i = 0; i < nk; i++)
-        if (iot_fields_add(fields, keys[i]) != inopt.key0 + i)
-            iot_usage("-k: '%s' is named twice or is the time field", keys[i]);
-    edit = iot_recedit_new(fields, inopt.time_index);
-    for (int i = 0; i < opt.nrename; i++)
-        if (iot_recedit_rename_arg(edit, opt.rename[i], &why_) != 0)
-            iot_usage("--rename: '%s': %s", opt.rename[i], why_);
-    for (int i = 0; i < opt.ndrop; i++)
-        if (iot_recedit_drop(edit, opt.drop[i], &why_) != 0)
-            iot_usage("--drop: '%s': %s", opt.drop[i], why_);
-    for (int i = 0; i < opt.nset; i++)
-        if (iot_recedit_set_arg(edit, opt.set[i], &why_) != 0)
-            iot_usage("--set: '%s': %s", opt.set[i], why_);
-    if (opt.ingest_time && iot_recedit_replace(edit, opt.ingest_time, &why_) != 0)
-        iot_usage("--ingest-time: '%s': %s", opt.ingest_time, why_);
-    ired = iot_xcalloc((size_t)opt.nred + 1, sizeof *ired);
-    for (int i = 0; i < opt.nred; i++)
-        ired[i] = iot_fields_add(fields, opt.red_field[i]);
-    if (opt.dedupe) {
-        int nd = nk + 1, *idd;
-        char **d = opt.dedupe_fields ? iot_split(opt.dedupe_fields, ',', &nd) : NULL;
-        idd = iot_xcalloc((size_t)nd, sizeof *idd);
-        for (int i = 0; i < nd; i++)
-            idd[i] = d ? iot_fields_add(fields, d[i]) : i < nk ? inopt.key0 + i : inopt.time_index;
-        dedupe = iot_dedupe_new(opt.dwin, (size_t)opt.dmax);
-        iot_dedupe_identity(dedupe, idd, nd, inopt.time_index, inopt.key0, nk);
-        iot_strv_free(d);
-        free(idd);
-    }
-    if (opt.schema)
-        schema = iot_schema_load(opt.schema, fields);
-    if (opt.assets)
-        assets = iot_assets_load(opt.assets, keys, nk, opt.aprefix);
-    iot_strv_free(keys);
-    if (opt.nred) {
-        reducer = iot_reduce_new(opt.red, opt.nred, opt.max_gap, (size_t)opt.max_keys);
-        rvals = iot_xcalloc((size_t)opt.nred, sizeof *rvals);
-    } else if (opt.max_gap) {
-        iot_usage("--max-gap needs --deadband or --swinging-door");
-    }
-}
-
 int main(int argc, char **argv)
 {
     iot_diag_init("iot-ingest");
     int optind_ = iot_cli_parse(&tool, argc, argv, on_opt, NULL);
     if (opt.rebase && strcmp(opt.rebase, "now") != 0)
-        rebase_at = iot_cli_time("--rebase", opt.rebase);
+        opt.rebase_at = iot_cli_time("--rebase", opt.rebase);
     if (inopt.csv_cols && inopt.format == IOT_FMT_NDJSON)
         iot_usage("--csv-columns needs CSV input");
     int n = argc - optind_;
@@ -287,21 +133,8 @@ int main(int argc, char **argv)
     iot_ingest_input_check(paths, n, opt.merge);
     inopt.time_unit = iot_common.time_unit;
     inopt.max_line = iot_common.max_line;
-    setup();
-    if (opt.replay)
-        iot_pace_init(&pace, opt.speed > 0 ? opt.speed : 1);
-    out = iot_out_std();
-
-    int64_t bytes_in = iot_ingest_input_each(paths, n, opt.merge, &inopt, process, NULL);
-    if (reducer) {
-        iot_stat_add("reduced", iot_reduce_finish(reducer, emit, NULL));
-        if (iot_reduce_overflow(reducer))
-            iot_stat_add("reduce_unreduced_keys_overflow", iot_reduce_overflow(reducer));
-        iot_reduce_free(reducer);
-    }
-    if (dedupe)
-        iot_dedupe_stats(dedupe), iot_dedupe_free(dedupe);
-    iot_stat_add("bytes_in", bytes_in);
-    iot_stat_add("bytes_out", (int64_t)iot_out_bytes(out));
+    opt.key = iot_common.key;
+    opt.time_field = iot_common.time_field;
+    iot_ingest_run(&opt, &inopt, paths, n);
     return iot_diag_finish();
 }
