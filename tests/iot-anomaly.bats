@@ -178,6 +178,24 @@ GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
     assert_success
 }
 
+@test "-k none: every record in one series, as in iot-window; alerts carry no key" {
+    { series a 300; series b 300; printf '{"deviceId":"c","timestamp":1700000400,"temperature":35}\n'; } > in
+    mawk '{ sub(/"deviceId":"[abc]"/, "\"deviceId\":\"all\"") } 1' in > one
+    run iot-anomaly -k none -m zscore -f temperature --alerts in
+    assert_success
+    assert_output '{"alertType":"spike","field":"temperature","value":35,"score":'"$(iot-anomaly -m zscore -f temperature --alerts one | grep -o '"score":[^,]*' | cut -d: -f2)"',"timestamp":"2023-11-14T22:20:00.000Z","severity":"critical"}'
+    iot-anomaly -k none -m zscore -f temperature in | mawk '{ sub(/"deviceId":"[abc]"/, "\"deviceId\":\"all\"") } 1' > none.out
+    iot-anomaly -m zscore -f temperature one > one.out
+    run cmp none.out one.out
+    assert_success
+    run iot-anomaly -k none --rule 'HOT: temperature > 30' --alerts in
+    assert_success
+    assert_output --partial '{"alertType":"HOT",'
+    run iot-window -k none --tumbling 1h -a 'count()' in
+    assert_success
+    assert_output --partial '"count":601'
+}
+
 @test "--max-keys bounds the number of series" {
     printf '{"deviceId":"a","temperature":1}\n{"deviceId":"b","temperature":2}\n' > in
     run iot-anomaly -f temperature --max-keys 1 in

@@ -1,0 +1,25 @@
+/* anostate: iot-anomaly's state file (kind "iot-anomaly", see core/state.h): the options the
+ * detectors were learned with, and one entry per key with the state of each field's detector.
+ * A file saved with other options is refused (exit 65), never silently reset. */
+#ifndef IOT_ANOSTATE_H
+#define IOT_ANOSTATE_H
+#include "core/keytab.h"
+#include "detect.h"
+
+#define IOT_ANOSTATE_VERSION 2    /* 2: keys by iot_key_build (42 and "42" differ) */
+
+/* What the state depends on: detector parameters, watched fields (nf), the -k text. */
+struct iot_anostate_cfg {
+    const struct iot_det_params *p;
+    char *const *fields;
+    int nf;
+    const char *key;
+};
+
+/* Loads path into tab (slots of nf struct iot_det, initialised here when created). Absent file:
+ * nothing loaded. Malformed, other kind or version, other options, more keys than tab holds:
+ * message naming path and exit 65. */
+void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struct iot_keytab *tab);
+/* Writes every key of tab to path atomically. Errors: exit 73/74. */
+void iot_anostate_save(const char *path, const struct iot_anostate_cfg *c, const struct iot_keytab *tab);
+#endif
