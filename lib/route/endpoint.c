@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "core/cli.h"
 #include "endpoint.h"
 #include "core/keytab.h"
 #include "core/out.h"
@@ -680,7 +679,7 @@ int iot_ep_write(struct iot_eps *s, struct iot_ep *ep, const struct iot_ep_rec *
     iot_buf_add(&in->pend, r->line, r->len);
     iot_buf_addc(&in->pend, '\n');
     in->pend_recs++;
-    if (in->pend.len >= 64 * 1024 || iot_common.unbuffered) return child_flush(s, in);
+    if (in->pend.len >= 64 * 1024 || s->o.unbuffered) return child_flush(s, in);
     return 0;
 }
 

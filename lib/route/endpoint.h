@@ -41,6 +41,7 @@ struct iot_eps_opts {
     uint64_t max_bytes;      /* rotate a file after this many (uncompressed) bytes; 0 = never */
     int64_t max_age;         /* rotate a file open longer than this (ns, wall clock); 0 = never */
     bool append;             /* append to the named file (zstd: a new frame) instead of atomic segments */
+    bool unbuffered;         /* children: write each record to the pipe at once (-u) */
 };
 
 struct iot_eps;              /* all endpoints of a tool, with their open instances */
