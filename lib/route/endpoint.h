@@ -83,6 +83,8 @@ int iot_eps_close(struct iot_eps *s);
 const char *iot_eps_error(const struct iot_eps *s);
 /* Counters: segments published, children started, instances evicted by the open bound. */
 void iot_eps_counts(const struct iot_eps *s, int64_t *segments, int64_t *children, int64_t *evicted);
+/* Temporary segments of dead processes removed (each said on stderr when removed). */
+int64_t iot_eps_stale_removed(const struct iot_eps *s);
 void iot_eps_free(struct iot_eps *s);
 
 /* Parses a size "1000", "64k", "10M", "1G" (powers of 1024). Returns 0 or -1. */

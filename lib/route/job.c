@@ -170,6 +170,7 @@ static void add_stats(const struct loop *L)
     iot_stat_add("segments", segs);
     iot_stat_add("children", kids);
     iot_stat_add("evicted", evicted);
+    if (iot_eps_stale_removed(L->eps)) iot_stat_add("stale_temp_removed", iot_eps_stale_removed(L->eps));
     for (int i = 0; i < L->rt->n && i < 32; i++) {
         /* "route:NAME": the stat table keeps the pointer, so the text lives until exit */
         char *nm = malloc(strlen(L->rt->r[i].name) + 7);
