@@ -361,3 +361,58 @@ EOF
     assert_success
     [ "${#lines[@]}" -eq 1 ]
 }
+
+@test "two processes writing the same lake hour keep every record (no-replace publish)" {
+    for i in $(seq 1 10000); do printf '{"deviceId":"d%d","timestamp":"2026-11-26T18:%02d:00Z","i":%d}\n' $((i % 7)) $((i % 60)) "$i"; done > all
+    head -5000 all > a; tail -5000 all > b
+    mkfifo fifo
+    iot-route -r 'lake: true => file:lake/{yyyy}/{MM}/{dd}/{HH}.ndjson' --fallback drop < fifo &
+    pid=$!
+    exec 5>fifo
+    cat a >&5
+    # A has its segment open (bounded wait for its temp file); B then writes and publishes the same hour
+    for i in $(seq 1 200); do [ -n "$(find lake -name '.*tmp*' 2>/dev/null)" ] && break; sleep 0.05; done
+    [ -n "$(find lake -name '.*tmp*')" ]
+    iot-route -r 'lake: true => file:lake/{yyyy}/{MM}/{dd}/{HH}.ndjson' --fallback drop b
+    exec 5>&-
+    wait $pid
+    [ "$(ls lake/2026/11/26 | sort | tr '\n' ' ')" = "18.ndjson 18~1.ndjson " ]
+    cat lake/2026/11/26/* | sort > got
+    sort all > want
+    cmp got want
+}
+
+@test "two templates naming one path write one segment with every record" {
+    recs | grep '"Pump"' > in.ndjson
+    run iot-route --stats -r 'a: true => file:lake2/Pump.ndjson' -r 'b: true => file:lake2/{deviceType}.ndjson' \
+        --fallback drop in.ndjson
+    assert_success
+    assert_output --partial '"delivered":8,"segments":1'
+    [ "$(ls lake2)" = "Pump.ndjson" ]
+    [ "$(wc -l < lake2/Pump.ndjson)" -eq 8 ]
+    [ "$(grep -c pump-1 lake2/Pump.ndjson)" -eq 4 ]
+    # in append mode too: one writer per path, so lines from the two templates never interleave
+    run iot-route --append -r 'a: true => file:lake3/Pump.ndjson' -r 'b: true => file:lake3/{deviceType}.ndjson' \
+        --fallback drop in.ndjson
+    assert_success
+    [ "$(wc -l < lake3/Pump.ndjson)" -eq 8 ]
+}
+
+@test "stale temporary segments of dead processes are removed at start, nothing else" {
+    mkdir -p lake
+    sh -c 'exit 0' & dead=$!
+    wait $dead
+    while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
+    echo partial > "lake/.x.ndjson.tmp.$dead.0"
+    echo live > "lake/.x.ndjson.tmp.$$.0"
+    echo mine > lake/.notes.tmp.x
+    echo keep > "lake/x.ndjson.tmp.$dead.0"
+    recs > in.ndjson
+    run iot-route --stats -r 'a: true => file:lake/{deviceType}.ndjson' in.ndjson
+    assert_success
+    assert_output --partial "lake/.x.ndjson.tmp.$dead.0: removed a temporary segment left by a process that is gone"
+    assert_output --partial '"stale_temp_removed":1'
+    [ ! -e "lake/.x.ndjson.tmp.$dead.0" ]
+    [ -e "lake/.x.ndjson.tmp.$$.0" ] && [ -e lake/.notes.tmp.x ] && [ -e "lake/x.ndjson.tmp.$dead.0" ]
+    [ "$(cat lake/*.ndjson | wc -l)" -eq 10 ]
+}

@@ -22,6 +22,7 @@ struct iot_out {
     bool unbuffered, is_std;
     char *path;         /* display name and final name */
     char *tmp;          /* ATOMIC: the temp file being written */
+    size_t stem;        /* NOREPLACE: where "~K" goes in path when the name is taken; 0 = plain rename */
     char *buf;
     size_t len, cap;
     uint64_t bytes;
@@ -298,6 +299,38 @@ static void fsync_dir(const char *path)
     if (fd >= 0) { fsync(fd); close(fd); }
 }
 
+void iot_out_set_noreplace(struct iot_out *o, size_t stem)
+{
+    if (o->tmp) o->stem = stem ? stem : strlen(o->path);
+}
+
+/* Moves tmp to path. NOREPLACE never overwrites: renameat2(RENAME_NOREPLACE) (Linux >= 3.15;
+ * rename(2) man page), or link(2) + unlink(2) where the file system refuses the flag, both
+ * failing with EEXIST on a taken name; then PATH~1, PATH~2 ... (the "~K" at stem) is tried. */
+static int publish(struct iot_out *o)
+{
+    if (!o->stem) return rename(o->tmp, o->path);
+    char *base = iot_xstrdup(o->path);
+    int rc = -1;
+    for (long k = 0; k < 1000000; k++) {
+        if (k) {
+            size_t n = strlen(base) + 24;
+            free(o->path);
+            o->path = iot_xmalloc(n);
+            snprintf(o->path, n, "%.*s~%ld%s", (int)o->stem, base, k, base + o->stem);
+        }
+        if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->path, RENAME_NOREPLACE) == 0) { rc = 0; break; }
+        if (errno == EEXIST) continue;
+        if (errno != EINVAL && errno != ENOSYS) break;
+        if (link(o->tmp, o->path) == 0) { unlink(o->tmp); rc = 0; break; }
+        if (errno != EEXIST) break;
+    }
+    int e = errno;
+    free(base);
+    errno = e;
+    return rc;
+}
+
 void iot_out_close(struct iot_out *o)
 {
     iot_out_flush(o);
@@ -307,7 +340,7 @@ void iot_out_close(struct iot_out *o)
     }
     if (o->fd > 2 && close(o->fd) < 0) write_failed(o, errno);
     if (o->tmp) {
-        if (rename(o->tmp, o->path) < 0)
+        if (publish(o) < 0)
             iot_die(IOT_EX_CANTCREAT, "%s: cannot rename into place: %s", o->path, strerror(errno));
         fsync_dir(o->path);
     }
@@ -336,7 +369,7 @@ void iot_out_abort_all(void)
             } else if (o->z) {
                 zstd_push(o, "", 0, ZSTD_e_end);
             }
-            if (fsync(o->fd) == 0 && rename(o->tmp, o->path) == 0) { free(o->tmp); o->tmp = NULL; }
+            if (fsync(o->fd) == 0 && publish(o) == 0) { free(o->tmp); o->tmp = NULL; }
         }
         if (o->tmp) { unlink(o->tmp); free(o->tmp); o->tmp = NULL; }
         o = n;

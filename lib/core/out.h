@@ -53,6 +53,10 @@ void iot_out_flush(struct iot_out *o);
 void iot_out_flush_all(void);
 /* Flushes, ends the zstd frame, fsyncs (if ATOMIC or sync) and renames into place; frees o. */
 void iot_out_close(struct iot_out *o);
+/* ATOMIC files only: publish without ever replacing an existing file. When path is taken at
+ * close, "~1", "~2" ... is inserted at byte stem of path (0 = at the end) and the first free
+ * name is used; iot_out_path then gives it. */
+void iot_out_set_noreplace(struct iot_out *o, size_t stem);
 /* Closes o without publishing: an ATOMIC temp file is removed. */
 void iot_out_abort(struct iot_out *o);
 void iot_out_close_all(void);

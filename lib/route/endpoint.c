@@ -1,5 +1,6 @@
 /* endpoint: templates, atomic file segments over out.c, child processes over pipes, one LRU
  * bound over both. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,7 +11,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "core/cli.h"
 #include "endpoint.h"
 #include "core/keytab.h"
 #include "core/out.h"
@@ -240,7 +240,7 @@ struct iot_ep {
     int argc;
     char *sh;                    /* EP_SH */
     bool needs_time, needs_shard, is_const;
-    struct iot_keytab *inst;     /* expansion → struct inst */
+    struct iot_keytab *inst;     /* expansion → struct inst (children; files are in iot_eps.files) */
     struct inst *only;           /* cached instance of a constant endpoint */
 };
 
@@ -250,11 +250,14 @@ struct iot_eps {
     struct iot_ep **ep;
     int n;
     struct inst *head, *tail;
+    struct iot_keytab *files;    /* path → struct inst: one open segment per path, whichever
+                                    endpoints' templates name it */
+    struct iot_keytab *dirs;     /* folders already swept for stale temp files */
     int nopen;
     struct iot_buf key;
     char err[2048];
     bool failed;
-    int64_t segments, children, evicted;
+    int64_t segments, children, evicted, stale;
 };
 
 struct iot_eps *iot_eps_new(struct iot_fields *f, const struct iot_eps_opts *o)
@@ -263,6 +266,8 @@ struct iot_eps *iot_eps_new(struct iot_fields *f, const struct iot_eps_opts *o)
     s->f = f;
     s->o = *o;
     if (s->o.max_open <= 0) s->o.max_open = 64;
+    s->files = iot_keytab_new(sizeof(struct inst), 0);
+    s->dirs = iot_keytab_new(1, 0);
     return s;
 }
 
@@ -278,6 +283,8 @@ void iot_eps_counts(const struct iot_eps *s, int64_t *segments, int64_t *childre
     *children = s->children;
     *evicted = s->evicted;
 }
+
+int64_t iot_eps_stale_removed(const struct iot_eps *s) { return s->stale; }
 
 /* Splits a command line into words: blanks separate; '...' is literal; "..." honours \" and \\;
  * a backslash outside quotes takes the next byte. Returns the count or -1 (err set). */
@@ -531,24 +538,62 @@ static void mkdirs(const char *path)
  * buffers (hundreds may be open), and a segment keeps its records if the run dies. */
 #define SEG_FLAGS (IOT_OUT_ATOMIC | IOT_OUT_FAST | IOT_OUT_SMALLBUF | IOT_OUT_KEEP_ON_ERROR)
 
+/* Is name our own temp-file pattern (".NAME.tmp.PID.SEQ", see out.c) of a process that is
+ * gone? kill(pid, 0) failing with ESRCH says no such process (kill(2)). */
+static bool stale_temp(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 9 || name[0] != '.') return false;
+    size_t e = n;
+    while (e > 0 && name[e - 1] >= '0' && name[e - 1] <= '9') e--;
+    if (e == n || e == 0 || name[e - 1] != '.') return false;
+    size_t pe = e - 1, ps = pe;
+    while (ps > 0 && name[ps - 1] >= '0' && name[ps - 1] <= '9') ps--;
+    if (ps == pe || pe - ps > 9 || ps < 6 || memcmp(name + ps - 5, ".tmp.", 5) != 0) return false;
+    long pid = strtol(name + ps, NULL, 10);
+    if (pid <= 0 || pid == (long)getpid()) return false;
+    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Once per folder we write in: removes temp segments that killed runs left behind. */
+static void sweep_dir(struct iot_eps *s, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) : 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", dl ? (int)dl : 1, dl ? path : (slash ? "/" : "."));
+    int created;
+    iot_keytab_get(s->dirs, dir, strlen(dir), &created);
+    if (!created) return;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *de; (de = readdir(d)); ) {
+        if (!stale_temp(de->d_name)) continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
+            s->stale++;
+            iot_warn("%s/%s: removed a temporary segment left by a process that is gone", dir, de->d_name);
+        }
+    }
+    closedir(d);
+}
+
+/* Lake files: zstd level 1 (the hot path's throughput over the last few % of ratio), small
+ * buffers (hundreds may be open), and a segment keeps its records if the run dies. */
+#define SEG_FLAGS (IOT_OUT_ATOMIC | IOT_OUT_FAST | IOT_OUT_SMALLBUF | IOT_OUT_KEEP_ON_ERROR)
+
 static struct iot_out *file_open(struct iot_eps *s, struct iot_ep *ep, const char *path)
 {
     mkdirs(path);
     if (s->o.append) return iot_out_open(path, IOT_OUT_APPEND | IOT_OUT_FAST | IOT_OUT_SMALLBUF);
-    /* a segment: the name itself if free, else NAME~1.EXT, NAME~2.EXT ... ('~' never comes
-     * out of a field value, so segments of one key cannot be mistaken for another key) */
-    if (access(path, F_OK) != 0) return iot_out_open(path, SEG_FLAGS);
+    sweep_dir(s, path);
+    /* a segment: published under the name itself if free, else NAME~1.EXT, NAME~2.EXT ...,
+     * never over an existing file, whoever wrote it ('~' never comes out of a field value,
+     * so segments of one key cannot be mistaken for another key) */
     const char *ext = iot_tmpl_ext(ep->path);
     size_t pl = strlen(path), el = strlen(ext);
     if (el >= pl || strcmp(path + pl - el, ext) != 0) el = 0;
-    struct iot_buf b = { 0 };
-    for (long k = 1; ; k++) {
-        iot_buf_reset(&b);
-        iot_buf_addf(&b, "%.*s~%ld%s", (int)(pl - el), path, k, path + pl - el);
-        if (access(b.p, F_OK) != 0) break;
-    }
-    struct iot_out *o = iot_out_open(b.p, SEG_FLAGS);
-    iot_buf_free(&b);
+    struct iot_out *o = iot_out_open(path, SEG_FLAGS);
+    iot_out_set_noreplace(o, pl - el);
     return o;
 }
 
@@ -580,10 +625,16 @@ static int inst_close(struct iot_eps *s, struct inst *in)
     }
     iot_buf_free(&in->pend);
     free(in->name);
-    if (ep->only == in) ep->only = NULL;
+    bool file = ep->kind == EP_FILE;
+    if (file) {
+        for (int i = 0; i < s->n; i++)
+            if (s->ep[i]->only == in) s->ep[i]->only = NULL;
+    } else if (ep->only == in) {
+        ep->only = NULL;
+    }
     size_t kl;
     const char *k = iot_keytab_key(in, &kl);
-    iot_keytab_del(ep->inst, k, kl);
+    iot_keytab_del(file ? s->files : ep->inst, k, kl);
     return rc;
 }
 
@@ -602,9 +653,11 @@ static struct inst *inst_get(struct iot_eps *s, struct iot_ep *ep, const struct 
         }
     }
     int created;
-    struct inst *in = iot_keytab_get(ep->inst, s->key.p ? s->key.p : "", s->key.len, &created);
+    struct iot_keytab *tab = ep->kind == EP_FILE ? s->files : ep->inst;
+    struct inst *in = iot_keytab_get(tab, s->key.p ? s->key.p : "", s->key.len, &created);
     if (!created) {
         if (in != s->head) { lru_unlink(s, in); lru_front(s, in); }
+        if (ep->is_const) ep->only = in;
         return in;
     }
     while (s->nopen >= s->o.max_open && s->tail) {
@@ -613,7 +666,7 @@ static struct inst *inst_get(struct iot_eps *s, struct iot_ep *ep, const struct 
         if (inst_close(s, victim) < 0) {
             size_t kl;
             const char *k = iot_keytab_key(in, &kl);
-            iot_keytab_del(ep->inst, k, kl);
+            iot_keytab_del(tab, k, kl);
             return NULL;
         }
     }
@@ -680,7 +733,7 @@ int iot_ep_write(struct iot_eps *s, struct iot_ep *ep, const struct iot_ep_rec *
     iot_buf_add(&in->pend, r->line, r->len);
     iot_buf_addc(&in->pend, '\n');
     in->pend_recs++;
-    if (in->pend.len >= 64 * 1024 || iot_common.unbuffered) return child_flush(s, in);
+    if (in->pend.len >= 64 * 1024 || s->o.unbuffered) return child_flush(s, in);
     return 0;
 }
 
@@ -726,6 +779,8 @@ void iot_eps_free(struct iot_eps *s)
         free(ep);
     }
     free(s->ep);
+    iot_keytab_free(s->files, NULL);
+    iot_keytab_free(s->dirs, NULL);
     iot_buf_free(&s->key);
     free(s);
 }

@@ -41,6 +41,7 @@ struct iot_eps_opts {
     uint64_t max_bytes;      /* rotate a file after this many (uncompressed) bytes; 0 = never */
     int64_t max_age;         /* rotate a file open longer than this (ns, wall clock); 0 = never */
     bool append;             /* append to the named file (zstd: a new frame) instead of atomic segments */
+    bool unbuffered;         /* children: write each record to the pipe at once (-u) */
 };
 
 struct iot_eps;              /* all endpoints of a tool, with their open instances */
@@ -82,6 +83,8 @@ int iot_eps_close(struct iot_eps *s);
 const char *iot_eps_error(const struct iot_eps *s);
 /* Counters: segments published, children started, instances evicted by the open bound. */
 void iot_eps_counts(const struct iot_eps *s, int64_t *segments, int64_t *children, int64_t *evicted);
+/* Temporary segments of dead processes removed (each said on stderr when removed). */
+int64_t iot_eps_stale_removed(const struct iot_eps *s);
 void iot_eps_free(struct iot_eps *s);
 
 /* Parses a size "1000", "64k", "10M", "1G" (powers of 1024). Returns 0 or -1. */
