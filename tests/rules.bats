@@ -91,3 +91,28 @@ twins() {  # device 42 as a number and "42" as a string, at the same instant
     assert_failure 65
     assert_output --partial 'in.ndjson:1: temperature: expected a number'
 }
+
+@test "inputs: several files are read in event-time order (a lake cut by deviceType and hour equals one stream, and a GROUP BY)" {
+    iot-sim --devices 20 --duration 3h --interval 10s --seed 3 > all.ndjson
+    iot-route -r 'lake: true => file:lake/{deviceType}-{HH}.ndjson.zst' all.ndjson
+    [ "$(ls lake | wc -l)" -gt 4 ]
+    iot-window --tumbling 1h -a 'count(),avg(temperature)' all.ndjson > one.ndjson
+    run iot-window --tumbling 1h -a 'count(),avg(temperature)' --stats lake/*.ndjson.zst
+    assert_success
+    [ "$(printf '%s\n' "$output" | grep -v '^{"tool"' )" = "$(cat one.ndjson)" ] || fail "merged lake differs from one stream"
+    refute_output --partial '"late"'
+    # the counts of a GROUP BY deviceId, hour over all the files ([start, end) labels)
+    jq -r '"\(.deviceId) \(.timestamp[0:13])"' all.ndjson | sort | uniq -c | awk '{print $2, $3, $1}' > want
+    iot-window --tumbling 1h --label start -a 'count()' lake/*.ndjson.zst | jq -r '"\(.deviceId) \(.windowStart[0:13]) \(.count)"' | sort > got
+    [ "$(wc -l < want)" -ge 60 ]
+    diff want got
+}
+
+@test "inputs: a bad line in a merged input is reported with its own file:line" {
+    printf '{"deviceId":"a","timestamp":"2026-11-26T10:00:00Z","temperature":1}\n{"deviceId":"a","timestamp":"2026-11-26T10:02:00Z","temperature":3}\n' > a.ndjson
+    printf '{"deviceId":"b","timestamp":"2026-11-26T10:01:00Z","temperature":2}\nnot json\n' > b.ndjson
+    run iot-window --tumbling 1m -a 'count()' a.ndjson b.ndjson
+    assert_failure 65
+    assert_output --partial 'b.ndjson:2: invalid JSON'
+    assert_line '{"deviceId":"b","windowStart":"2026-11-26T10:00:00.000Z","windowEnd":"2026-11-26T10:01:00.000Z","count":1}'
+}

@@ -10,7 +10,9 @@
 #include "buf.h"
 #include "diag.h"
 #include "in.h"
+#include "merge.h"
 #include "out.h"
+#include "rec.h"
 
 #define READ_CHUNK (256 * 1024)
 
@@ -237,11 +239,21 @@ void iot_reader_close(struct iot_reader *r)
     free(r);
 }
 
+struct pending { char *line; size_t len; struct iot_src src; int64_t t; };
+
 struct iot_in {
     char **paths;
     int n, cur;
     size_t max_line;
     struct iot_reader *r;
+    /* event-time merge of several operands (iot_in_merge_by) */
+    struct iot_reader **rs;
+    struct pending *pend;
+    struct iot_merge *m;
+    struct iot_fields *tf;
+    struct iot_val tv;
+    int unit;
+    int64_t merged_out_of_order;
 };
 
 struct iot_in *iot_in_open(char **paths, int n, size_t max_line)
@@ -258,8 +270,51 @@ struct iot_in *iot_in_open(char **paths, int n, size_t max_line)
     return in;
 }
 
+/* A line's event time for the merge; a line without one (bad JSON, bad time) keeps the time of
+ * its input's previous line, so it goes out in its place and the tool reports it. */
+static int pull(void *ctx, int i, int64_t *t)
+{
+    struct iot_in *in = ctx;
+    struct pending *p = &in->pend[i];
+    if (iot_stop_requested || !iot_reader_next(in->rs[i], &p->line, &p->len, &p->src)) return 0;
+    const char *err, *why;
+    int64_t ns;
+    if (iot_rec_scan(in->tf, p->line, p->len, &in->tv, &err) == 0 &&
+        iot_val_time(&in->tv, in->unit, &ns, &why) == 0) {
+        if (ns < p->t) in->merged_out_of_order++;
+        p->t = ns;
+    }
+    *t = p->t;
+    return 1;
+}
+
+void iot_in_merge_by(struct iot_in *in, const char *time_field, int time_unit)
+{
+    if (in->n < 2 || in->m) return;
+    in->tf = iot_fields_new();
+    iot_fields_add(in->tf, time_field ? time_field : "timestamp");
+    in->unit = time_unit;
+    in->rs = iot_xcalloc((size_t)in->n, sizeof *in->rs);
+    in->pend = iot_xcalloc((size_t)in->n, sizeof *in->pend);
+    for (int i = 0; i < in->n; i++) {
+        in->rs[i] = iot_reader_open(in->paths[i], in->max_line);
+        in->pend[i].t = INT64_MIN;
+    }
+    in->m = iot_merge_new(in->n, pull, in);
+}
+
+int64_t iot_in_merge_disorder(const struct iot_in *in) { return in->merged_out_of_order; }
+
 int iot_in_next(struct iot_in *in, char **line, size_t *len, struct iot_src *src)
 {
+    if (in->m) {
+        int i = iot_merge_next(in->m);
+        if (i < 0) return 0;
+        *line = in->pend[i].line;
+        *len = in->pend[i].len;
+        *src = in->pend[i].src;
+        return 1;
+    }
     for (;;) {
         if (!in->r) {
             if (in->cur >= in->n) return 0;
@@ -276,6 +331,7 @@ int iot_in_next(struct iot_in *in, char **line, size_t *len, struct iot_src *src
 
 int iot_in_wait(struct iot_in *in, int timeout_ms)
 {
+    if (in->m) return 1;    /* merged operands are files: never idle */
     if (!in->r) {
         if (in->cur >= in->n) return 1;
         in->r = iot_reader_open(in->paths[in->cur++], in->max_line);
@@ -287,5 +343,13 @@ void iot_in_close(struct iot_in *in)
 {
     if (!in) return;
     iot_reader_close(in->r);
+    if (in->m) {
+        if (in->merged_out_of_order) iot_stat_add("merge_input_out_of_order", in->merged_out_of_order);
+        for (int i = 0; i < in->n; i++) iot_reader_close(in->rs[i]);
+        iot_merge_free(in->m);
+        iot_fields_free(in->tf);
+        free(in->rs);
+        free(in->pend);
+    }
     free(in);
 }

@@ -36,5 +36,13 @@ struct iot_in;
 struct iot_in *iot_in_open(char **paths, int n, size_t max_line);
 int iot_in_next(struct iot_in *in, char **line, size_t *len, struct iot_src *src);
 int iot_in_wait(struct iot_in *in, int timeout_ms);
+/* With two operands or more: iot_in_next returns their lines merged in event-time order (a
+ * k-way merge, one pending line per operand; ties to the operand named first), so files cut by
+ * time and key (a lake hour per deviceType) read as one stream in time order. Each operand
+ * should be in order by itself; a line whose time cannot be read goes out in its operand's
+ * place for the tool to report. Call once, before the first iot_in_next. */
+void iot_in_merge_by(struct iot_in *in, const char *time_field, int time_unit);
+/* Lines of merged operands that were earlier than their operand's previous line. */
+int64_t iot_in_merge_disorder(const struct iot_in *in);
 void iot_in_close(struct iot_in *in);
 #endif

@@ -112,6 +112,8 @@ void iot_winjob_run(const struct iot_winjob *j, char **paths, int npaths, size_t
                                            err, sizeof err);
     if (!wo) iot_usage("--having: %s", err);
     struct iot_in *in = iot_in_open(paths, npaths, max_line);
+    if (j->mode != IOT_JOB_MERGE)    /* several inputs read as one stream in event-time order */
+        iot_in_merge_by(in, j->rec.time_field, j->rec.time_unit);
     switch (j->mode) {
     case IOT_JOB_WINDOW: run_window(j, in, &r, wo); break;
     case IOT_JOB_ROLLING: run_rolling(j, in, &r, wo); break;
