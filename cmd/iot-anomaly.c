@@ -9,7 +9,7 @@
 
 enum { O_FIELD = 1, O_METHOD, O_THRESHOLD, O_WINDOW, O_WARMUP, O_ALPHA, O_CONFIDENCE, O_HISTORY,
        O_MODE, O_MART, O_EPSILON, O_SEASON, O_TREND, O_TESTPTS, O_ADMETHOD, O_SEASONTHR,
-       O_RULE, O_ALERTS, O_STATE, O_MAXKEYS };
+       O_RULE, O_ALERTS, O_RENOTIFY, O_ABSENT, O_WITH, O_STATE, O_MAXKEYS };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Detection:", 0 },
@@ -31,8 +31,11 @@ static const struct iot_opt opts[] = {
     { "ad-method", 0, IOT_ARG, "KIND", "ctukey (10/90, default) or tukey (25/75)", O_ADMETHOD },
     { "seasonality-threshold", 0, IOT_ARG, "X", "minimum period score when detecting (default 0.6)", O_SEASONTHR },
     { NULL, 0, 0, NULL, "Rules and output:", 0 },
-    { "rule", 'r', IOT_ARG, "'NAME: EXPR'", "alert NAME when EXPR holds (repeatable; first match wins)", O_RULE },
-    { "alerts", 'a', IOT_NOARG, NULL, "write only alert records {deviceId, alertType, field, value, score, timestamp, severity}", O_ALERTS },
+    { "rule", 'r', IOT_ARG, "'NAME[/SEV]: COND [for D] [clear COND [for D]]'", "alarm rule (repeatable); annotations name the first that matches", O_RULE },
+    { "alerts", 'a', IOT_NOARG, NULL, "write only alerts: detector alert records and alarm events (raised, updated, cleared)", O_ALERTS },
+    { "renotify", 0, IOT_ARG, "DURATION", "alarms: an 'updated' event every DURATION while active and not acknowledged", O_RENOTIFY },
+    { "absent", 0, IOT_ARG, "DURATION", "alarms: DEVICE_SILENT when a key sends nothing for DURATION of event time", O_ABSENT },
+    { "with", 0, IOT_ARG, "FIELD[,FIELD]", "alarms: copy these fields of the raising record into its events", O_WITH },
     { "state", 's', IOT_ARG, "FILE", "load learned state from FILE if it exists; save it there at the end", O_STATE },
     { "max-keys", 0, IOT_ARG, "N", "at most N keys (devices) in memory; further keys are rejected (default 1000000)", O_MAXKEYS },
     IOT_OPT_KEY,
@@ -46,7 +49,7 @@ static const struct iot_tool tool = {
     "Examples:\n"
     "  iot-anomaly -f temperature,vibration < telemetry.ndjson\n"
     "  iot-anomaly -m spikedip --confidence 95 --history 120 -f temperature --alerts\n"
-    "  iot-anomaly --rule 'HIGH_TEMPERATURE: temperature > 80' --alerts\n"
+    "  iot-anomaly --rule 'HOT/warning: temperature > 80 for 30s clear temperature < 75 for 1m' --alerts\n"
     "  iot-anomaly -m decompose -f avg_temperature --alerts series.ndjson\n",
     opts
 };
@@ -62,7 +65,9 @@ static struct {
     const char *rules_text[MAX_RULES];
     int nrules;
     const char *state;
-    int64_t max_keys;
+    int64_t max_keys, renotify, absent;
+    char **with;
+    int nwith;
     int method;
 } A = { .max_keys = 1000000 };
 
@@ -90,6 +95,12 @@ static void on_opt(int id, const char *arg, void *ctx)
         A.rules_text[A.nrules++] = arg;
         break;
     case O_ALERTS: A.alerts = true; break;
+    case O_RENOTIFY: A.renotify = iot_cli_duration("--renotify", arg); break;
+    case O_ABSENT: A.absent = iot_cli_duration("--absent", arg); break;
+    case O_WITH:
+        iot_strv_free(A.with);
+        A.with = iot_split(arg, ',', &A.nwith);
+        break;
     case O_STATE: A.state = arg; break;
     case O_MAXKEYS: A.max_keys = iot_cli_int("--max-keys", arg, 1, INT32_MAX); break;
     default: raw[id] = arg; break;
@@ -150,7 +161,12 @@ static void apply_options(void)
     }
     if (raw[O_SEASONTHR]) A.dopt.season_threshold = iot_cli_double("--seasonality-threshold", raw[O_SEASONTHR]);
     if (A.decompose && A.state) iot_usage("--state does not apply to --method decompose (it keeps no state)");
-    if (A.nf == 0 && A.nrules == 0) iot_usage("nothing to watch: give -f FIELD or --rule 'NAME: EXPR'");
+    if (A.nf == 0 && A.nrules == 0 && A.absent == 0)
+        iot_usage("nothing to watch: give -f FIELD, --rule 'NAME: EXPR' or --absent DURATION");
+    if ((A.renotify || A.absent || A.nwith) && !A.alerts)
+        iot_usage("--renotify, --absent and --with shape alarm events: they need --alerts");
+    if ((A.renotify || A.absent || A.nwith) && A.decompose)
+        iot_usage("--renotify, --absent and --with do not apply to --method decompose");
     for (int i = 0; i < A.nf; i++)
         if (!A.fields[i][0]) iot_usage("--field: empty field name");
 }
@@ -163,11 +179,13 @@ int main(int argc, char **argv)
     struct iot_anojob j = {
         .fields = A.fields, .nf = A.nf, .decompose = A.decompose, .alerts = A.alerts,
         .det = A.p, .dopt = A.dopt, .rules = A.rules_text, .nrules = A.nrules,
-        .state = A.state, .max_keys = A.max_keys,
+        .state = A.state, .max_keys = A.max_keys, .renotify = A.renotify, .absent = A.absent,
+        .with = A.with, .nwith = A.nwith, .quiet = iot_diag.quiet,
         .key = iot_common.key, .time_field = iot_common.time_field, .time_unit = iot_common.time_unit,
     };
     iot_anojob_run(&j, argv + optind_, argc - optind_, iot_common.max_line, iot_out_std());
     int rc = iot_diag_finish();
     iot_strv_free(A.fields);
+    iot_strv_free(A.with);
     return rc;
 }

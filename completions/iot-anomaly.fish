@@ -17,8 +17,11 @@ complete -c iot-anomaly -l mode -x -a "spikes dips spikesanddips"
 complete -c iot-anomaly -l martingale -x -a "power mixture"
 complete -c iot-anomaly -l trend -x -a "avg linefit none"
 complete -c iot-anomaly -l ad-method -x -a "ctukey tukey"
-complete -c iot-anomaly -s r -l rule -x -d "NAME: EXPR alert rule"
-complete -c iot-anomaly -s a -l alerts -d "write only alert records"
+complete -c iot-anomaly -s r -l rule -x -d "NAME[/SEVERITY]: COND [for D] [clear COND [for D]] alarm rule"
+complete -c iot-anomaly -s a -l alerts -d "write only alerts and alarm events"
+complete -c iot-anomaly -l renotify -x -d "alarm update every DURATION while unacknowledged"
+complete -c iot-anomaly -l absent -x -d "DEVICE_SILENT after DURATION of silence"
+complete -c iot-anomaly -l with -x -d "fields copied into alarm events"
 complete -c iot-anomaly -s s -l state -r -F -d "state file"
 complete -c iot-anomaly -s k -l key -x
 complete -c iot-anomaly -s t -l time-field -x

@@ -137,13 +137,15 @@ GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
     assert_output '{"deviceId":"dev1","alertType":"spike","field":"temperature","value":35,"score":1,"timestamp":"2026-01-01T00:00:00.000Z","severity":"critical"}'
 }
 
-@test "rules: first match wins, annotate and alerts" {
-    printf '{"deviceId":"m1","avg_vibration":60,"stdev_vibration":12}\n{"deviceId":"m1","avg_vibration":40,"stdev_vibration":1}\n{"deviceId":"m1","avg_vibration":1,"stdev_vibration":1}\n' > w
+@test "rules: first match wins in annotations; with --alerts each rule is an alarm raised once" {
+    printf '{"deviceId":"m1","timestamp":1,"avg_vibration":60,"stdev_vibration":12}\n{"deviceId":"m1","timestamp":2,"avg_vibration":40,"stdev_vibration":1}\n{"deviceId":"m1","timestamp":3,"avg_vibration":1,"stdev_vibration":1}\n' > w
     run iot-anomaly --alerts --rule 'CRITICAL: avg_vibration > 50 && stdev_vibration > 10' --rule 'WARNING: avg_vibration > 30' w
     assert_success
-    assert_line --index 0 --partial '"alertType":"CRITICAL","field":null,"value":null,"score":null,"timestamp":null,"severity":"critical"'
-    assert_line --index 1 --partial '"alertType":"WARNING"'
-    assert_equal "${#lines[@]}" 2
+    assert_line --index 0 '{"deviceId":"m1","alarm":"CRITICAL","severity":"critical","state":"raised","timestamp":"1970-01-01T00:00:01.000Z","since":"1970-01-01T00:00:01.000Z","value":{"avg_vibration":60,"stdev_vibration":12},"peak":{"avg_vibration":60,"stdev_vibration":12},"count":1,"duration":0}'
+    assert_line --index 1 --partial '"alarm":"WARNING","severity":"warning","state":"raised","timestamp":"1970-01-01T00:00:01.000Z"'
+    assert_line --index 2 --partial '"alarm":"CRITICAL","severity":"critical","state":"cleared","timestamp":"1970-01-01T00:00:02.000Z"'
+    assert_line --index 3 --partial '"alarm":"WARNING","severity":"warning","state":"cleared","timestamp":"1970-01-01T00:00:03.000Z"'
+    assert_equal "${#lines[@]}" 4
     run iot-anomaly --rule 'HIGH_TEMPERATURE: avg_vibration > 30' w
     assert_line --index 0 --partial '"anomaly":{"isAnomaly":true,"rule":"HIGH_TEMPERATURE"}'
     assert_line --index 2 --partial '"anomaly":{"isAnomaly":false,"rule":null}'
@@ -190,7 +192,7 @@ GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
     assert_success
     run iot-anomaly -k none --rule 'HOT: temperature > 30' --alerts in
     assert_success
-    assert_output --partial '{"alertType":"HOT",'
+    assert_output --partial '{"alarm":"HOT",'
     run iot-window -k none --tumbling 1h -a 'count()' in
     assert_success
     assert_output --partial '"count":601'
@@ -244,10 +246,10 @@ GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
     printf '%s\n' '{"deviceId":"b","timestamp":"2026-01-01T01:00:00.5+01:00","x":1}' \
         '{"deviceId":"b","timestamp":"not a time","x":1}' '{"deviceId":"b","x":1}' > r
     run iot-anomaly --rule 'ONE: x == 1' --alerts r
-    assert_success
-    assert_line --index 0 --partial '"timestamp":"2026-01-01T00:00:00.500Z"'
-    assert_line --index 1 --partial '"timestamp":"not a time"'
-    assert_line --index 2 --partial '"timestamp":null'
+    assert_failure 65
+    assert_line --partial '"state":"raised","timestamp":"2026-01-01T00:00:00.500Z"'
+    assert_line --partial 'r:2: timestamp: not an RFC 3339 timestamp'
+    assert_line --partial 'r:3: timestamp: missing (alarms need event time)'
     run iot-anomaly --rule 'ONE: x == 1' --time-unit hours --alerts r
     assert_failure 64
 }

@@ -79,12 +79,24 @@ static void detect_record(struct anoctx *c, const char *line, size_t len, const 
             return;
         }
     }
+    int64_t ts = 0;
+    if (c->alarms) {
+        const char *why;
+        const struct iot_val *tv = &c->vals[c->tidx];
+        if (tv->type == IOT_J_ABSENT || iot_val_time(tv, j->time_unit, &ts, &why) < 0) {
+            iot_reject(src, line, len, "bad time", "%s: %s", j->time_field,
+                       tv->type == IOT_J_ABSENT ? "missing (alarms need event time)" : why);
+            return;
+        }
+    }
     struct iot_det *dets = NULL;
-    if (nf) {
+    if (nf || c->alarms) {
         if (!iot_key_build(&c->kb, c->vals, c->kidx, c->nkeys) && c->nkeys) {
             iot_reject(src, line, len, "missing key", "%s: missing key field", j->key);
             return;
         }
+    }
+    if (nf) {
         int created;
         dets = iot_keytab_get(c->tab, c->kb.p ? c->kb.p : "", c->kb.len, &created);
         if (!dets) {
@@ -117,7 +129,9 @@ static void detect_record(struct anoctx *c, const char *line, size_t len, const 
             iot_anoalert_score(o, j->det.method, res[f].score);
             iot_anoalert_tail(o, &c->vals[c->tidx], j->time_unit, iot_anoalert_severity(&j->det, &res[f]));
         }
-        if (rule) iot_anojob_rule_alert(c, rule);
+        if (c->alarms && iot_alarms_record(c->alarms, o, c->vals, c->kb.p, c->kb.len, ts) < 0)
+            iot_reject(src, line, len, "too many keys", "more than %lld keys (--max-keys)",
+                       (long long)j->max_keys);
         return;
     }
     const struct iot_val *drop = &c->vals[c->aidx];
@@ -174,13 +188,27 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
         if (iot_anorule_compile(&c.rules[i], j->rules[i], c.f, err, sizeof err) < 0)
             iot_usage("--rule '%s': %s", j->rules[i], err);
     }
+    c.widx = iot_xcalloc((size_t)j->nwith + 1, sizeof *c.widx);
+    for (int i = 0; i < j->nwith; i++)
+        c.widx[i] = iot_fields_add(c.f, j->with[i]);
+    if (j->alerts && !j->decompose && (j->nrules || j->absent > 0)) {
+        struct iot_alarm_cfg ac = { c.rules, j->nrules, c.f, c.kidx, c.nkeys, c.widx, j->nwith,
+                                    j->renotify, j->absent, j->max_keys };
+        char err[256];
+        if (!(c.alarms = iot_alarms_new(&ac, err, sizeof err)))
+            iot_usage("--rule: %s", err);
+    }
     c.vals = iot_xcalloc((size_t)iot_fields_count(c.f) + 1, sizeof *c.vals);
     iot_buf_add(&c.kb, "", 0);    /* a valid pointer for -k none */
 
     c.tab = iot_keytab_new((size_t)(j->nf ? j->nf : 1) * sizeof(struct iot_det), (size_t)j->max_keys);
-    struct iot_anostate_cfg sc = { &j->det, j->fields, j->nf, j->key };
-    if (j->state)
+    struct iot_anostate_cfg sc = { &j->det, j->fields, j->nf, j->key, j->rules, j->nrules, j->absent };
+    if (j->state) {
         iot_anostate_load(j->state, &sc, c.tab);
+        const json_t *al = iot_anostate_alarms();
+        if (c.alarms && json_is_object(al) && iot_alarms_load(c.alarms, al) < 0)
+            iot_die(IOT_EX_DATAERR, "%s: malformed alarm state", j->state);
+    }
 
     struct iot_in *in = iot_in_open(paths, npaths, max_line);
     char *line;
@@ -199,8 +227,17 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
     }
     iot_in_close(in);
     if (j->state)
-        iot_anostate_save(j->state, &sc, c.tab);
+        iot_anostate_save(j->state, &sc, c.tab, c.alarms ? iot_alarms_save(c.alarms) : NULL);
+    int64_t late = iot_stat_get("alarm_late"), active = c.alarms ? iot_alarms_active(c.alarms) : 0;
+    if (late && !j->quiet)
+        iot_warn("%lld records older than their alarm's latest record were left out of the alarms "
+                 "(out of order); --stats for details", (long long)late);
+    if (active && !j->state && !j->quiet)
+        iot_warn("%lld alarms still active at the end of input (not cleared; --state FILE keeps them)",
+                 (long long)active);
 
+    iot_alarms_free(c.alarms);
+    free(c.widx);
     freeing = j;
     iot_keytab_free(c.tab, free_slot);
     for (int i = 0; i < j->nrules; i++)

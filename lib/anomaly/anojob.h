@@ -16,8 +16,13 @@ struct iot_anojob {
     bool alerts;                 /* write alert records only, instead of annotating each record */
     struct iot_det_params det;
     struct iot_decompose_opts dopt;
-    const char *const *rules;    /* 'NAME: CONDITION' texts, nrules of them; first match wins */
+    const char *const *rules;    /* --rule texts (anorule.h), nrules of them: annotations name the
+                                    first that matches; with alerts they are alarms (alarm.h) */
     int nrules;
+    int64_t renotify, absent;    /* alarms: > 0 to renotify / raise DEVICE_SILENT (need alerts) */
+    char *const *with;           /* alarms: fields copied from the raising record, nwith */
+    int nwith;
+    bool quiet;                  /* -q: no end-of-run notes on stderr */
     const char *state;           /* detectors: state file to load and save, or NULL */
     int64_t max_keys;
     const char *key;             /* -k text: "a,b" or "none" (one series for every record) */
@@ -27,8 +32,11 @@ struct iot_anojob {
 
 /* Compiles the rules (a malformed one: usage error, exit 64, via iot_usage), loads the state,
  * reads paths[0..n) (none = stdin; see iot_in_open) until the end or iot_stop_requested,
- * writes to o, and saves the state. Bad lines are rejected through core/diag (the caller's
- * iot_diag_finish gives the exit status). Counters: alerts, skipped. */
+ * writes to o, and saves the state (alarms still active stay active there; without a state
+ * file a note on stderr says how many were left). In alarm mode a record needs its key and a
+ * time (else rejected: missing key, bad time). Bad lines are rejected through core/diag (the caller's
+ * iot_diag_finish gives the exit status). Counters: alerts, skipped, alarms_raised/updated/cleared, alarm_late,
+ * acks, acks_ignored. */
 void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t max_line,
                     struct iot_out *o);
 #endif

@@ -2,6 +2,7 @@
 #ifndef IOT_ANOJOB_IMPL_H
 #define IOT_ANOJOB_IMPL_H
 #include "anojob.h"
+#include "alarm.h"
 #include "anorule.h"
 #include "core/buf.h"
 #include "core/in.h"
@@ -14,6 +15,8 @@ struct anoctx {
     struct iot_fields *f;
     int nkeys, *kidx, *fidx, tidx, aidx;
     struct iot_anorule *rules;
+    struct iot_alarms *alarms;   /* alerts with rules or --absent, else NULL */
+    int *widx;
     struct iot_keytab *tab;
     struct iot_val *vals;
     struct iot_buf kb, tmp;

@@ -5,12 +5,20 @@
 
 #define KIND "iot-anomaly"
 
+static json_t *loaded_alarms;
+
+const json_t *iot_anostate_alarms(void) { return loaded_alarms; }
+
 static json_t *config(const struct iot_anostate_cfg *c)
 {
     json_t *f = json_array();
     for (int i = 0; i < c->nf; i++)
         json_array_append_new(f, json_string(c->fields[i]));
-    return json_pack("{s:o, s:o, s:s}", "params", iot_det_params_json(c->p), "fields", f, "key", c->key);
+    json_t *r = json_array();
+    for (int i = 0; i < c->nrules; i++)
+        json_array_append_new(r, json_string(c->rules[i]));
+    return json_pack("{s:o, s:o, s:s, s:o, s:I}", "params", iot_det_params_json(c->p), "fields", f,
+                     "key", c->key, "rules", r, "absent", (json_int_t)c->absent);
 }
 
 void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struct iot_keytab *tab)
@@ -21,7 +29,7 @@ void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struc
     json_t *cfg = config(c);
     if (!json_equal(cfg, json_object_get(body, "config")))
         iot_die(IOT_EX_DATAERR, "%s: state was saved with other options (method, parameters, "
-                "fields or key); remove it or use the same options", path);
+                "fields, key, rules or --absent); remove it or use the same options", path);
     json_decref(cfg);
     json_t *series = json_object_get(body, "series");
     size_t i;
@@ -40,10 +48,13 @@ void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struc
                 iot_die(IOT_EX_DATAERR, "%s: series %zu: bad detector state", path, i);
         }
     }
+    json_decref(loaded_alarms);
+    loaded_alarms = json_incref(json_object_get(body, "alarms"));
     json_decref(body);
 }
 
-void iot_anostate_save(const char *path, const struct iot_anostate_cfg *c, const struct iot_keytab *tab)
+void iot_anostate_save(const char *path, const struct iot_anostate_cfg *c, const struct iot_keytab *tab,
+                       json_t *alarms)
 {
     json_t *series = json_array();
     size_t pos = 0;
@@ -57,5 +68,6 @@ void iot_anostate_save(const char *path, const struct iot_anostate_cfg *c, const
         json_array_append_new(series, json_pack("{s:s%, s:o}", "key", k, kl, "det", d));
     }
     iot_state_save(path, KIND, IOT_ANOSTATE_VERSION,
-                   json_pack("{s:o, s:o}", "config", config(c), "series", series));
+                   json_pack("{s:o, s:o, s:o}", "config", config(c), "series", series,
+                             "alarms", alarms ? alarms : json_null()));
 }

@@ -3,23 +3,32 @@
  * A file saved with other options is refused (exit 65), never silently reset. */
 #ifndef IOT_ANOSTATE_H
 #define IOT_ANOSTATE_H
+#include <jansson.h>
+#include <stdint.h>
 #include "core/keytab.h"
 #include "detect.h"
 
-#define IOT_ANOSTATE_VERSION 2    /* 2: keys by iot_key_build (42 and "42" differ) */
+#define IOT_ANOSTATE_VERSION 3    /* 2: keys by iot_key_build (42 and "42" differ); 3: alarms */
 
-/* What the state depends on: detector parameters, watched fields (nf), the -k text. */
+/* What the state depends on: detector parameters, watched fields (nf), the -k text, the alarm
+ * rules and --absent. */
 struct iot_anostate_cfg {
     const struct iot_det_params *p;
     char *const *fields;
     int nf;
     const char *key;
+    const char *const *rules;
+    int nrules;
+    int64_t absent;
 };
 
 /* Loads path into tab (slots of nf struct iot_det, initialised here when created). Absent file:
  * nothing loaded. Malformed, other kind or version, other options, more keys than tab holds:
  * message naming path and exit 65. */
 void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struct iot_keytab *tab);
-/* Writes every key of tab to path atomically. Errors: exit 73/74. */
-void iot_anostate_save(const char *path, const struct iot_anostate_cfg *c, const struct iot_keytab *tab);
+/* The alarm part of the state loaded last (borrowed, valid until the next load), or NULL. */
+const json_t *iot_anostate_alarms(void);
+/* Writes every key of tab and the alarm state to path atomically. Errors: exit 73/74. */
+void iot_anostate_save(const char *path, const struct iot_anostate_cfg *c, const struct iot_keytab *tab,
+                       json_t *alarms);   /* alarms: stolen, may be NULL */
 #endif

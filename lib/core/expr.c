@@ -834,3 +834,37 @@ int iot_expr_string(const struct iot_expr *e, const struct iot_val *vals, const 
     *n = r.sn;
     return 0;
 }
+
+/* d: +1/-1 from a comparison, 2 for a plain use (leaves a known side alone). */
+static void note_field(int field, int d, int *idx, int *dir, int cap, int *n)
+{
+    for (int i = 0; i < *n && i < cap; i++)
+        if (idx[i] == field) {
+            if (dir && d != 2 && dir[i] != d) dir[i] = 0;
+            return;
+        }
+    if (*n < cap) {
+        idx[*n] = field;
+        if (dir) dir[*n] = d == 2 ? 0 : d;
+    }
+    (*n)++;
+}
+
+int iot_expr_fields(const struct iot_expr *e, int *idx, int *dir, int cap)
+{
+    int n = 0;
+    /* compared fields first, with the side on which larger values lie */
+    for (int i = 0; i < e->nnodes; i++) {
+        const struct node *c = &e->nodes[i];
+        if (c->op < X_LT || c->op > X_GE) continue;
+        int up = c->op == X_GT || c->op == X_GE;
+        if (c->a >= 0 && e->nodes[c->a].op == X_FIELD)
+            note_field(e->nodes[c->a].field, up ? 1 : -1, idx, dir, cap, &n);
+        if (c->b >= 0 && e->nodes[c->b].op == X_FIELD)
+            note_field(e->nodes[c->b].field, up ? -1 : 1, idx, dir, cap, &n);
+    }
+    for (int i = 0; i < e->nnodes; i++)
+        if (e->nodes[i].op == X_FIELD)
+            note_field(e->nodes[i].field, 2, idx, dir, cap, &n);
+    return n;
+}

@@ -30,6 +30,12 @@ int iot_expr_truth(const struct iot_expr *e, const struct iot_val *vals);
  * the next evaluation of e. Returns 0, or -1 if the result is not a string. */
 int iot_expr_string(const struct iot_expr *e, const struct iot_val *vals, const char **s, size_t *n);
 
+/* The fields e reads, each once (iot_fields indices, up to cap of them, compared fields first).
+ * dir (may be NULL) gets +1 for a field that is only compared with larger values on the true side
+ * (f > 80, 3 <= f), -1 for the reverse (f < 75), 0 otherwise. Returns how many fields there are
+ * (may exceed cap). */
+int iot_expr_fields(const struct iot_expr *e, int *idx, int *dir, int cap);
+
 /* Evaluation reuses scratch storage inside e: no allocation per record once warm, and one
  * expression must not be evaluated from two threads at once. */
 void iot_expr_free(struct iot_expr *e);
