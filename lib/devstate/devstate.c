@@ -451,17 +451,31 @@ void iot_devstate_restored(struct iot_devstate *s)
     s->next_sweep = s->wm;
 }
 
-static void put_props(struct iot_buf *b, const struct iot_devprop *p, int n, bool times)
+static int by_name(const void *a, const void *b)
 {
+    const struct iot_devprop *x = *(const struct iot_devprop *const *)a, *y = *(const struct iot_devprop *const *)b;
+    size_t n = x->nlen < y->nlen ? x->nlen : y->nlen;
+    int c = memcmp(x->name, y->name, n);
+    return c ? c : (x->nlen > y->nlen) - (x->nlen < y->nlen);
+}
+
+/* Members in name byte order, as the database returns them, so a snapshot and --list agree. */
+static void put_props(struct iot_buf *b, const struct iot_devprop *arr, int n, bool times)
+{
+    const struct iot_devprop *one[16], **v = n <= 16 ? one : iot_xmalloc((size_t)n * sizeof *v);
+    for (int i = 0; i < n; i++) v[i] = &arr[i];
+    qsort(v, (size_t)n, sizeof *v, by_name);
     iot_buf_addc(b, '{');
-    for (int i = 0; i < n; i++) {
-        if (i) iot_buf_addc(b, ',');
-        iot_buf_json_str(b, p[i].name, p[i].nlen);
+    for (int k = 0; k < n; k++) {
+        const struct iot_devprop *p = v[k];
+        if (k) iot_buf_addc(b, ',');
+        iot_buf_json_str(b, p->name, p->nlen);
         iot_buf_addc(b, ':');
-        if (times) put_time(b, p[i].t);
-        else iot_buf_add(b, p[i].val, p[i].vlen);
+        if (times) put_time(b, p->t);
+        else iot_buf_add(b, p->val, p->vlen);
     }
     iot_buf_addc(b, '}');
+    if (v != one) free(v);
 }
 
 void iot_devstate_format(const struct iot_devstate *s, const struct iot_dev *d, struct iot_buf *b)
