@@ -40,7 +40,7 @@ static const struct iot_tool tool = {
     "iot-state", "[OPTION]... [FILE]...",
     "Keep each device's reported and desired state in SQLite; reconcile device twins.",
     "Examples:\n"
-    "  iot-sim --devices 100 --count 10000 | iot-state --db state.sqlite --offline-after 1m\n"
+    "  iot-sim | iot-state --db state.sqlite --offline-after 1m\n"
     "  sqlite3 state.sqlite \"SELECT device, status, last_seen FROM devices\"\n"
     "  iot-state --db state.sqlite --get pump-000000\n"
     "  iot-state --db state.sqlite --list --where 'reported.temperature > 80'\n"
