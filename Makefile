@@ -46,12 +46,13 @@ $(B)/libiot.a: $(LIB_OBJ)
 $(B)/bin/%: cmd/%.c $(B)/libiot.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
+$(B)/bin/iot-state: LIBS += -lsqlite3
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(B)/libiot.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -iquote tests/unit -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
 
 # Installs the Debian packages the build and tests need (as root), or says the one command to run.
-DEBS := build-essential pkg-config libjansson-dev libcsv-dev libzstd-dev zstd bats bats-assert bats-support jq mosquitto mosquitto-clients parallel
+DEBS := build-essential pkg-config libjansson-dev libcsv-dev libzstd-dev zstd bats bats-assert bats-support jq mosquitto mosquitto-clients parallel libsqlite3-dev sqlite3
 deps:
 	@sh tests/deps.sh $(DEBS)
 

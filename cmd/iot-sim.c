@@ -12,7 +12,7 @@
 
 enum { O_DEVICES = 1, O_TYPES, O_FLEET, O_SEED, O_START, O_DURATION, O_COUNT, O_INTERVAL,
        O_JITTER, O_RATE, O_SPEED, O_LIVE, O_EVENTS, O_TRUTH, O_ANOMALIES, O_FAULTS, O_MTBF,
-       O_LEAD, O_ASSETS, O_FORMAT, O_LIST };
+       O_LEAD, O_ASSETS, O_FORMAT, O_LIST, O_COMMANDS };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Fleet:", 0 },
@@ -38,6 +38,8 @@ static const struct iot_opt opts[] = {
     { "lead", 0, IOT_ARG, "MIN[:MAX]", "degradation lead time before a failure (default per failure mode)", O_LEAD },
     { "anomalies", 'a', IOT_ARG, "P", "probability per sample that an anomaly starts (spike, dip, shift, stuck, dropout)", O_ANOMALIES },
     { "faults", 0, IOT_ARG, "SPEC", "delivery faults, e.g. late=0.01:30s,dup=0.001,drop=0.001,malformed=0.0001", O_FAULTS },
+    { NULL, 0, 0, NULL, "Commands:", 0 },
+    { "commands", 0, IOT_ARG, "FILE|-", "obey NDJSON commands (setpoint, throttle, stop, start, maintenance, setProperties, reboot) from FILE (followed as it grows), a FIFO or stdin; each gets a commandAck record", O_COMMANDS },
     { NULL, 0, 0, NULL, "Output:", 0 },
     { "format", 'f', IOT_ARG, "FMT", "ndjson (default) or csv", O_FORMAT },
     IOT_OPT_END
@@ -55,7 +57,7 @@ static const struct iot_tool tool = {
 
 struct args {
     struct iot_sim_config c;
-    const char *types, *fleet, *assets;
+    const char *types, *fleet, *assets, *commands;
     double rate, speed;
     bool live, duration_set, start_set, list;
 };
@@ -72,6 +74,7 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_LIST: a->list = true; break;
     case O_SEED: a->c.seed = (uint64_t)iot_cli_int("--seed", arg, 0, INT64_MAX); break;
     case O_ASSETS: a->assets = arg; break;
+    case O_COMMANDS: a->commands = arg; break;
     case O_START: a->c.start = iot_cli_time("--start", arg); a->start_set = true; break;
     case O_DURATION: a->c.duration = iot_cli_duration("--duration", arg); a->duration_set = true; break;
     case O_COUNT: a->c.count = iot_cli_int("--count", arg, 0, INT64_MAX); break;
@@ -176,7 +179,10 @@ int main(int argc, char **argv)
         iot_sim_write_assets(s, ao);
         iot_out_close(ao);
     }
-    iot_sim_run(s, iot_out_std(), a.rate, a.speed);
+    if (a.commands && a.c.format == IOT_SIM_CSV) iot_usage("--commands needs --format ndjson (acks are records of their own)");
+    struct iot_sim_cmds *cmds = a.commands ? iot_sim_cmds_open(a.commands) : NULL;
+    iot_sim_run(s, iot_out_std(), a.rate, a.speed, cmds);
+    iot_sim_cmds_free(cmds);
     iot_sim_free(s);
     return iot_diag_finish();
 }

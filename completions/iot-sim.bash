@@ -4,7 +4,7 @@ _iot_sim() {
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     case $prev in
-        --fleet|--assets|-o|--output|--dead-letter)
+        --fleet|--assets|--commands|-o|--output|--dead-letter)
             COMPREPLY=($(compgen -f -- "$cur")); return;;
         -f|--format)
             COMPREPLY=($(compgen -W "ndjson csv" -- "$cur")); return;;
@@ -19,7 +19,7 @@ _iot_sim() {
     esac
     COMPREPLY=($(compgen -W "--devices --types --fleet --list-types --seed --assets --start
         --duration --count --interval --jitter --rate --speed --live --events --truth --mtbf
-        --lead --anomalies --faults --format --output --unbuffered --dead-letter --stats --strict
+        --lead --anomalies --faults --commands --format --output --unbuffered --dead-letter --stats --strict
         --quiet --max-line --help --version" -- "$cur"))
 }
 complete -F _iot_sim iot-sim

@@ -8,11 +8,12 @@
 #include "core/buf.h"
 #include "sim.h"
 #include "sim_impl.h"
+#include <jansson.h>
 #include "core/time.h"
 
 #define MS IOT_NS_PER_MS
 #define DAY_NS (86400 * IOT_NS_PER_S)
-#define STARTUP_TAU_S 1200.0          /* temperature settles with τ ≈ 20 min (motor thermal time constant) */
+#define STARTUP_TAU_S IOT_SIM_TAU_S
 #define WEAR_P 1.5
 
 void iot_sim_config_default(struct iot_sim_config *c)
@@ -166,6 +167,12 @@ void iot_sim_free(struct iot_sim *s)
 {
     if (!s) return;
     iot_sim_fleet_free(s->f);
+    if (s->ctl)
+        for (int64_t i = 0; i < s->n; i++) {
+            free(s->ctl[i].props);
+            json_decref(s->ctl[i].reported);
+        }
+    free(s->ctl);
     free(s->dev);
     free(s->heap_mem);
     free(s);
@@ -225,7 +232,7 @@ static double physics(const struct iot_sim *s, const struct iot_sim_dev *d, int 
         v += se->saw * (2 * (x - floor(x)) - 1);
     }
     v *= wear_factor(d, &ty->m[d->mode], k, t);
-    if (ck->run < 1) {
+    if (ck->run != 1) {          /* stopped, starting, or a commanded load (may exceed 1) */
         double idle = isnan(se->idle) ? se->baseline : se->idle;
         v = idle + (v - idle) * ck->run;
     }
@@ -287,6 +294,7 @@ static void telemetry(struct iot_sim *s, struct iot_sim_dev *d, int64_t i, struc
     int64_t t = d->t;
     struct clock ck;
     clock_at(&ck, ty, t);
+    if (s->ctl) ck.run *= iot_sim_ctl_load(&s->ctl[i], t);
     double run = ck.run, nscale = run < 1 ? 0.3 + 0.7 * run : 1;
     r->msg = IOT_SIM_TELEMETRY;
     r->high = false;
@@ -332,7 +340,9 @@ static void step(struct iot_sim *s, int64_t i, struct iot_sim_rec *r)
     r->type = ty;
     r->t = d->t;
     r->mode = d->mode;
-    if (d->down_until) {
+    if (s->ctl && s->ctl[i].reboot_until > d->t) {
+        r->msg = IOT_SIM_SKIP;          /* rebooting: silent */
+    } else if (d->down_until) {
         if (d->t < d->down_until) {
             r->msg = IOT_SIM_SKIP;
         } else {                      /* repaired: maintenance record, fresh wear state */
@@ -356,11 +366,29 @@ static void step(struct iot_sim *s, int64_t i, struct iot_sim_rec *r)
     }
     /* next slot: t0 + k * interval + jitter, ms-aligned */
     d->seq++;
-    int64_t nominal = d->t0 + (int64_t)d->seq * s->c.interval;
-    int64_t jit = (int64_t)(iot_rng_uniform(&d->rng) * s->c.jitter * (double)s->c.interval);
+    int64_t iv = s->ctl && s->ctl[i].interval ? s->ctl[i].interval : s->c.interval;
+    int64_t nominal = iv == s->c.interval ? d->t0 + (int64_t)d->seq * iv : r->t + iv;
+    int64_t jit = (int64_t)(iot_rng_uniform(&d->rng) * s->c.jitter * (double)iv);
     int64_t nt = nominal + jit;
     nt = iot_floordiv(nt, MS) * MS;
     d->t = nt > r->t ? nt : r->t + MS;
+}
+
+void iot_sim_maintain(struct iot_sim *s, int64_t i, int64_t t)
+{
+    struct iot_sim_dev *d = &s->dev[i];
+    if (d->down_until) {
+        d->down_until = d->t;           /* repaired at its next slot (a maintenance record) */
+        return;
+    }
+    d->last_maint = t;
+    d->an_left = 0;
+    new_life(s, d, t, 0);
+}
+
+int64_t iot_sim_peek_time(const struct iot_sim *s)
+{
+    return s->dev[s->heap[0] & ((UINT64_C(1) << KEY_DEV_BITS) - 1)].t;
 }
 
 bool iot_sim_next(struct iot_sim *s, struct iot_sim_rec *r)

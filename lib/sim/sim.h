@@ -165,10 +165,36 @@ size_t iot_sim_fmt_time(char *buf, int64_t ns);
 /* Counter-based hash: deterministic draws that consume no stream state. */
 uint64_t iot_sim_hash(uint64_t seed, uint64_t dev, uint64_t seq, uint64_t salt);
 
+/* Event time of the next sample slot (the record iot_sim_next will consider first). */
+int64_t iot_sim_peek_time(const struct iot_sim *s);
+
+/* Commands (--commands): NDJSON {"deviceId", "command", "commandId"?, "timestamp"?, ...} read
+ * without blocking from a file (followed as it grows), a FIFO or standard input. A command
+ * with a timestamp waits for that event time; one without applies at once. Kinds: setpoint and
+ * throttle ("value" 0..1.5 of the nominal load), stop, start, maintenance (alias
+ * reset-maintenance), setProperties ("properties" object; "interval" in seconds changes the
+ * sample interval), reboot (silent for 10 s). Each gets a commandAck record: completed, or
+ * rejected with a reason (unknown device or command, bad arguments, invalid JSON). */
+struct iot_sim_cmds;
+/* Opens path ("-" = standard input). Cannot open: message and exit 66. */
+struct iot_sim_cmds *iot_sim_cmds_open(const char *path);
+/* Reads what has arrived (never blocks); commands without a time are dated now. */
+void iot_sim_cmds_poll(struct iot_sim_cmds *c, int64_t now);
+/* The next command due by event time upto, applied to s; its ack into buf (capacity
+ * IOT_SIM_LINE_MAX), its event time in *t. Returns the ack length, 0 when none is due. */
+size_t iot_sim_cmds_apply(struct iot_sim_cmds *c, struct iot_sim *s, int64_t upto, char *buf, int64_t *t);
+/* Telemetry of a commanded device: appends ,"setpoint":X,"state":"running"|"stopped" and its
+ * reported properties before the closing brace. Returns the new length. */
+size_t iot_sim_cmds_annotate(const struct iot_sim *s, uint32_t dev, char *buf, size_t len);
+/* After the last record: commands still pending are rejected by iot_sim_cmds_apply. */
+void iot_sim_cmds_end(struct iot_sim_cmds *c);
+void iot_sim_cmds_free(struct iot_sim_cmds *c);
+
 /* The whole run: writes records (with delivery faults and optional pacing) to out.
- * rate > 0: records per wall second; speed > 0: event seconds per wall second. */
+ * rate > 0: records per wall second; speed > 0: event seconds per wall second.
+ * cmds: NULL, or commands to obey (their acks are written in event-time order). */
 struct iot_out;
-void iot_sim_run(struct iot_sim *s, struct iot_out *out, double rate, double speed);
+void iot_sim_run(struct iot_sim *s, struct iot_out *out, double rate, double speed, struct iot_sim_cmds *cmds);
 /* Writes the asset registry (NDJSON or CSV per the config's format) to out. */
 void iot_sim_write_assets(struct iot_sim *s, struct iot_out *out);
 #endif

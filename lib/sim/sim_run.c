@@ -88,7 +88,18 @@ static size_t label(const struct iot_sim *s, char *buf, size_t len, const char *
 
 static inline double u01(uint64_t h) { return (double)(h >> 11) * 0x1.0p-53; }
 
-void iot_sim_run(struct iot_sim *s, struct iot_out *o, double rate, double speed)
+/* Commands: read what has arrived (each record when paced, every 1024 otherwise, so an idle
+ * command stream costs one read per 1024 records), then apply those due before the next slot. */
+static void obey(struct runner *R, struct iot_sim_cmds *c, int64_t now, bool poll, char *buf)
+{
+    if (poll) iot_sim_cmds_poll(c, now);
+    int64_t t, upto = iot_sim_peek_time(R->s);
+    if (upto < now) upto = now;
+    size_t n;
+    while (!R->stop && (n = iot_sim_cmds_apply(c, R->s, upto, buf, &t))) emit(R, buf, n, t);
+}
+
+void iot_sim_run(struct iot_sim *s, struct iot_out *o, double rate, double speed, struct iot_sim_cmds *cmds)
 {
     struct runner R = { .s = s, .o = o, .rate = rate, .speed = speed };
     if (rate > 0 || speed > 0) iot_pace_init(&R.pace, speed > 0 ? speed : 1);
@@ -103,13 +114,19 @@ void iot_sim_run(struct iot_sim *s, struct iot_out *o, double rate, double speed
     struct lateq q = { 0 };
     int64_t n_late = 0, n_dup = 0, n_drop = 0, n_bad = 0, n_fail = 0, n_maint = 0, n_anom = 0;
     struct iot_sim_rec r;
-    while (!R.stop && !iot_stop_requested && iot_sim_next(s, &r)) {
+    int64_t now = s->c.start, polls = 0;
+    bool paced = rate > 0 || speed > 0;
+    for (;;) {
+        if (cmds) obey(&R, cmds, now, paced || (polls++ & 1023) == 0, buf);
+        if (R.stop || iot_stop_requested || !iot_sim_next(s, &r)) break;
+        now = r.t;
         while (q.n && q.v[0].release <= r.t && !R.stop) {
             struct late e = late_pop(&q);
             emit(&R, e.line, e.len, e.release);
             free(e.line);
         }
         size_t n = iot_sim_format(s, &r, buf);
+        if (cmds && r.msg == IOT_SIM_TELEMETRY) n = iot_sim_cmds_annotate(s, r.dev, buf, n);
         if (r.msg == IOT_SIM_FAILURE) n_fail++;
         else if (r.msg == IOT_SIM_MAINTENANCE) n_maint++;
         else if (r.anomaly) n_anom++;
@@ -153,6 +170,13 @@ void iot_sim_run(struct iot_sim *s, struct iot_out *o, double rate, double speed
         free(e.line);
     }
     free(q.v);
+    if (cmds && !R.stop && !iot_stop_requested) {
+        iot_sim_cmds_poll(cmds, now);
+        iot_sim_cmds_end(cmds);
+        int64_t t;
+        size_t n;
+        while ((n = iot_sim_cmds_apply(cmds, s, INT64_MAX, buf, &t))) emit(&R, buf, n, now > t ? now : t);
+    }
     if (n_fail) iot_stat_add("failures", n_fail);
     if (n_maint) iot_stat_add("maintenance", n_maint);
     if (n_anom) iot_stat_add("anomalous", n_anom);
