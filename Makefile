@@ -51,7 +51,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(B)/libiot.a
 	$(CC) $(ALL_CFLAGS) -iquote tests/unit -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
 
 # Installs the Debian packages the build and tests need (as root), or says the one command to run.
-DEBS := build-essential pkg-config libjansson-dev libcsv-dev libzstd-dev zstd bats bats-assert bats-support jq mosquitto mosquitto-clients parallel
+DEBS := build-essential pkg-config libjansson-dev libcsv-dev libzstd-dev zstd bats bats-assert bats-support jq mosquitto mosquitto-clients parallel time man-db bsdextrautils python3
 deps:
 	@sh tests/deps.sh $(DEBS)
 
@@ -93,7 +93,7 @@ fuzz: fuzzdeps
 	  if $$b -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	      -artifact_prefix=build/fuzz/ $$c tests/fuzz/seeds/$$n > build/fuzz/$$n.log 2>&1; then \
 	    echo "ok - fuzz $$n: $$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/$$n.log) runs in $(FUZZ_SECONDS) s"; \
-	  else fail=1; echo "not ok - fuzz $$n (build/fuzz/$$n.log):"; grep -E 'ERROR|SUMMARY|Test unit written' build/fuzz/$$n.log | head -5; fi; \
+	  else fail=1; echo "not ok - fuzz $$n (build/fuzz/$$n.log):"; grep -E 'ERROR|SUMMARY|Test unit written' build/fuzz/$$n.log | head -5 | sed 's/^/  /'; fi; \
 	done; exit $$fail
 
 demo: deps

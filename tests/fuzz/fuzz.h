@@ -41,7 +41,7 @@ _Noreturn void __wrap_iot_die(int code, const char *fmt, ...)
 /* Writes data to this process's temporary file and returns its path (removed at exit). */
 static char fuzz_path[64];
 static void fuzz_file_cleanup(void) { unlink(fuzz_path); }
-static const char *fuzz_file(const uint8_t *data, size_t size)
+__attribute__((unused)) static const char *fuzz_file(const uint8_t *data, size_t size)
 {
     if (!fuzz_path[0]) {
         snprintf(fuzz_path, sizeof fuzz_path, "/tmp/iotkit-fuzz-%ld", (long)getpid());
