@@ -39,7 +39,7 @@ static void window(json_t *body, unsigned pick)
         if (iot_aggset_parse("count(),avg(temperature)", &set, err, sizeof err) != 0) abort();
     struct iot_win_cfg cfg = { .kind = (enum iot_win_kind)(pick % 5), .lateness = 5000000000,
                                .late = IOT_LATE_ADJUST, .absent = (pick & 64) ? 120000000000 : 0,
-                               .max_keys = (pick & 128) ? 2 : 0, .evict = (pick & 128) != 0 };
+                               .max_keys = (pick & 128) ? 64 : 0, .evict = (pick & 128) != 0 };
     const char *kind = json_string_value(json_object_get(body, "kind"));
     for (int i = 0; kind && i < 5; i++)
         if (strcmp(kind, kinds[i]) == 0) cfg.kind = (enum iot_win_kind)i;
