@@ -35,7 +35,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCHES := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 MANS    := $(wildcard man/*.1 man/*.7)
 
-.PHONY: all deps check unit bats demo bench install uninstall fuzz clean
+.PHONY: all deps check unit bats demo bench install uninstall fuzz fuzzdeps clean
 all: $(BINS)
 
 $(B)/lib/%.o: lib/%.c $(wildcard lib/*/*.h)
@@ -52,7 +52,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(B)/libiot.a
 	$(CC) $(ALL_CFLAGS) -iquote tests/unit -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
 
 # Installs the Debian packages the build and tests need (as root), or says the one command to run.
-DEBS := build-essential pkg-config libjansson-dev libcsv-dev libzstd-dev zstd bats bats-assert bats-support jq mosquitto mosquitto-clients parallel libsqlite3-dev sqlite3
+DEBS := build-essential pkg-config libjansson-dev libcsv-dev libzstd-dev zstd bats bats-assert bats-support jq mosquitto mosquitto-clients parallel time man-db bsdextrautils python3 libsqlite3-dev sqlite3
 deps:
 	@sh tests/deps.sh $(DEBS)
 
@@ -66,16 +66,36 @@ $(B)/bench/%: bench/%.c $(B)/libiot.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
 
-# Fuzzing the record scanner and the time parser with libFuzzer (clang).
-FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_LIB := $(addprefix lib/core/,buf.c cli.c diag.c dtoa.c in.c key.c keytab.c out.c rec.c time.c)
-fuzz: $(FUZZ_LIB)
-	@mkdir -p build/fuzz
-	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); mkdir -p build/fuzz/corpus-$$n; \
-	  clang -std=c17 -D_GNU_SOURCE -DIOT_VERSION=\"$(VERSION)\" -g -O1 -fsanitize=fuzzer,address,undefined -iquote lib $(PKG_CFLAGS) \
-	    -o build/fuzz/$$n $$f $(FUZZ_LIB) $(PKG_LIBS) -lcsv -lm || exit 1; \
-	  build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 build/fuzz/corpus-$$n tests/fuzz/seeds 2>&1 | tail -3 || exit 1; \
-	done
+# Fuzzing with libFuzzer (clang): the library is built again with clang and
+# -fsanitize=fuzzer-no-link,address,undefined into build/fuzz, each tests/fuzz/fuzz_*.c links
+# against it. `make fuzz` builds every target and runs each for FUZZ_SECONDS (60) from its seeds
+# (tests/fuzz/seeds/<target>/); one "ok"/"not ok" line per target, exit 1 if any failed.
+# Crash inputs are kept as build/fuzz/crash-*; replay one with build/fuzz/bin/<target> FILE.
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/bin/%)
+FUZZ_SAN  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -DIOT_VERSION='"$(VERSION)"' $(WARN) $(FUZZ_SAN) -iquote lib $(PKG_CFLAGS)
+FUZZ_OBJ  := $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
+build/fuzz/lib/%.o: lib/%.c $(wildcard lib/*/*.h)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+build/fuzz/libiot.a: $(FUZZ_OBJ)
+	rm -f $@; ar rcs $@ $^
+build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h build/fuzz/libiot.a
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -iquote tests/fuzz -Wl,--wrap=iot_die -o $@ $< build/fuzz/libiot.a $(LIBS)
+# clang and libFuzzer's runtime are needed only here, not by `make check`.
+fuzzdeps: deps
+	@sh tests/deps.sh clang libclang-rt-dev
+fuzz: fuzzdeps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@fail=0; for b in $(FUZZ_BINS); do n=$$(basename $$b); c=build/fuzz/corpus/$$n; mkdir -p $$c; \
+	  if $$b -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	      -artifact_prefix=build/fuzz/ $$c tests/fuzz/seeds/$$n > build/fuzz/$$n.log 2>&1; then \
+	    echo "ok - fuzz $$n: $$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/$$n.log) runs in $(FUZZ_SECONDS) s"; \
+	  else fail=1; echo "not ok - fuzz $$n (build/fuzz/$$n.log):"; grep -E 'ERROR|SUMMARY|Test unit written' build/fuzz/$$n.log | head -5 | sed 's/^/  /'; fi; \
+	done; exit $$fail
 
 demo: deps
 	@$(MAKE) --no-print-directory all

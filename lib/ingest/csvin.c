@@ -19,7 +19,7 @@ struct iot_csvin {
     char **fixed;             /* --csv-columns names, or NULL */
     int nfixed;
     struct iot_buf *names;    /* per column: "\"name\":" pre-escaped */
-    char **raw_names;         /* per column: the name itself */
+    char **raw_names;         /* per column: the name itself (NULL if it holds a NUL byte) */
     int *col_field;           /* per column: the bound field it fills, or -1 */
     int nnames;
     const struct iot_fields *bound;
@@ -77,7 +77,7 @@ static void map_columns(struct iot_csvin *c)
         c->col_field[j] = -1;
         for (int i = 0; c->bound && i < iot_fields_count(c->bound); i++) {
             const char *path = iot_fields_path(c->bound, i);
-            if (!strchr(path, '.') && strcmp(path, c->raw_names[j]) == 0)
+            if (c->raw_names[j] && !strchr(path, '.') && strcmp(path, c->raw_names[j]) == 0)
                 c->col_field[j] = i;
         }
     }
@@ -106,6 +106,9 @@ static void set_names(struct iot_csvin *c, char **names, const size_t *lens, int
         size_t len = lens ? lens[i] : strlen(names[i]);
         iot_buf_json_str(&c->names[i], names[i], len);
         iot_buf_addc(&c->names[i], ':');
+        /* a name with a NUL byte matches no field path (a C string would stop at the NUL) */
+        if (memchr(names[i], 0, len))
+            continue;
         c->raw_names[i] = iot_xmalloc(len + 1);
         memcpy(c->raw_names[i], names[i], len);
         c->raw_names[i][len] = 0;
@@ -239,6 +242,17 @@ static char *reserve(struct iot_buf *out, size_t n)
     return out->p;
 }
 
+/* True if every cell is valid UTF-8 on its own. Checking the cells' concatenation is not enough:
+ * libcsv drops the quotes and delimiters between them, so two invalid halves of a sequence in
+ * adjacent cells ("x\xcc",\xa8) would join into one valid character. */
+static int cells_utf8_ok(const struct iot_csvin *c, const char *base)
+{
+    for (int i = 0; i < c->ncell; i++)
+        if (!iot_csvin_utf8_ok(base + c->cell[i].off, c->cell[i].len))
+            return 0;
+    return 1;
+}
+
 /* Builds the record from the completed row, its cells in base. flags: what the row's text was
  * found to hold (ROW_* below; ROW_ALL when unknown). */
 enum { ROW_ESC = 1, ROW_HIGH = 2, ROW_ALL = 3 };
@@ -251,7 +265,7 @@ static int emit_row(struct iot_csvin *c, const char *base, size_t base_len, int 
         size_t *ln = iot_xmalloc(sizeof *ln * (size_t)(c->ncell ? c->ncell : 1));
         for (int i = 0; i < c->ncell; i++)
             nm[i] = (char *)base + c->cell[i].off, ln[i] = c->cell[i].len;
-        int ok = iot_csvin_utf8_ok(base, base_len);
+        int ok = cells_utf8_ok(c, base);
         for (int i = 0; ok && i < c->ncell; i++)
             if (!ln[i])
                 ok = 0;
@@ -272,8 +286,9 @@ static int emit_row(struct iot_csvin *c, const char *base, size_t base_len, int 
         *err = msg;
         return -1;
     }
-    /* the cells are the row's text cut at ASCII bytes: valid row text means valid cells */
-    if ((flags & ROW_HIGH) && !iot_csvin_utf8_ok(base, base_len)) {
+    /* split here, the cells are the line cut at ASCII bytes: a valid line means valid cells;
+     * cells from libcsv (ROW_ALL) are checked one by one */
+    if ((flags & ROW_HIGH) && !(flags == ROW_ALL ? cells_utf8_ok(c, base) : iot_csvin_utf8_ok(base, base_len))) {
         *err = "invalid UTF-8";
         return -1;
     }

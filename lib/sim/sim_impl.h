@@ -45,7 +45,7 @@ struct iot_sim_ctl {
     size_t plen;
     void *reported;             /* json_t object of the reported properties */
 };
-#define IOT_SIM_TAU_S 1200.0    /* temperature settles with τ ≈ 20 min (devices.md §5) */
+#define IOT_SIM_TAU_S 1200.0    /* temperature settles with τ ≈ 20 min (motor thermal time constant) */
 
 static inline double iot_sim_ctl_load(const struct iot_sim_ctl *c, int64_t t)
 {

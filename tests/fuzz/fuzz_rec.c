@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz.h"
 #include "core/buf.h"
 #include "core/out.h"
 #include "core/key.h"

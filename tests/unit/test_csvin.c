@@ -115,6 +115,35 @@ int main(void)
         iot_csvin_free(c);
         iot_fields_free(f);
     }
+    /* a header cell with a NUL byte is not the column of the name before the NUL (found by fuzz_csv) */
+    {
+        struct iot_fields *f = iot_fields_new();
+        iot_fields_add(f, "id");
+        struct iot_val got[1], want[1];
+        c = iot_csvin_new(',', NULL, 0, 0);
+        iot_csvin_bind(c, f, got);
+        const char *serr;
+        int r0 = iot_csvin_line(c, "id\0x,t", 6, &out, &err);
+        int r1 = iot_csvin_line(c, "d1,5", 4, &out, &err);
+        CHECK(r0 == 0 && r1 == 1 && iot_rec_scan(f, out.p, out.len, want, &serr) == 0 &&
+              want[0].type == IOT_J_ABSENT && got[0].type == IOT_J_ABSENT,
+              "column \"id\\0x\" does not fill field id (bound value equals the scan's: absent)");
+        iot_csvin_free(c);
+        iot_fields_free(f);
+    }
+    /* cells that libcsv unquotes are checked one by one: two invalid halves of a UTF-8 sequence
+     * in adjacent cells join into a valid one once the quote and delimiter are gone (fuzz_csv) */
+    {
+        c = iot_csvin_new(',', NULL, 0, 0);
+        int h = iot_csvin_line(c, "a,b", 3, &out, &err);
+        int r = iot_csvin_line(c, "\"x\"\"\xcc\",\xa8y", 9, &out, &err);
+        CHECK(h == 0 && r == -1 && strcmp(err, "invalid UTF-8") == 0,
+              "row whose cells are invalid UTF-8 only apart is refused (libcsv path)");
+        iot_csvin_reset(c);
+        r = iot_csvin_line(c, "\"x\"\"\xcc\",\xa8y", 9, &out, &err);
+        CHECK(r == -1, "header whose names are invalid UTF-8 only apart is refused");
+        iot_csvin_free(c);
+    }
     iot_buf_free(&out);
     return unit_done();
 }
