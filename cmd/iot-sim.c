@@ -59,7 +59,7 @@ struct args {
     struct iot_sim_config c;
     const char *types, *fleet, *assets, *commands;
     double rate, speed;
-    bool live, duration_set, start_set, list;
+    bool live, duration_set, start_set, list, interval_set;
 };
 
 
@@ -80,6 +80,7 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_COUNT: a->c.count = iot_cli_int("--count", arg, 0, INT64_MAX); break;
     case O_INTERVAL:
         a->c.interval = iot_cli_duration("--interval", arg);
+        a->interval_set = true;
         if (a->c.interval < IOT_NS_PER_MS) iot_usage("--interval must be at least 1ms");
         break;
     case O_JITTER:
@@ -169,7 +170,13 @@ int main(int argc, char **argv)
     if (a.live) {
         if (a.start_set) iot_usage("--live and --start exclude each other");
         a.c.start = iot_time_now();
+        a.c.live = a.speed == 0 || a.speed == 1;
         if (a.rate == 0 && a.speed == 0) a.speed = 1;
+        /* --rate R: devices sample every devices/R s, so that event time keeps up with the clock */
+        if (a.rate > 0 && !a.interval_set) {
+            a.c.interval = (int64_t)((double)a.c.devices * 1e9 / a.rate);
+            if (a.c.interval < IOT_NS_PER_MS) a.c.interval = IOT_NS_PER_MS;
+        }
     }
     if (!a.duration_set && a.c.count < 0 && !live) a.c.duration = 3600 * IOT_NS_PER_S;
     struct iot_sim *s = iot_sim_new(&a.c, f, err, sizeof err);

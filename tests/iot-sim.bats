@@ -362,3 +362,15 @@ EXAMPLE_KEYS='["deviceId","deviceType","timestamp","temperature","pressure","vib
     run sh -c "man -l '$ROOT_DIR/man/iot-sim.1' 2>&1 >/dev/null"
     assert_output ""
 }
+
+@test "--live: no record carries a future time, and --rate is the records per second (issue 11 item 9)" {
+    command -v python3 > /dev/null || skip "python3 not installed"
+    run sh -c "iot-sim --live --devices 50 --rate 1000 --duration 2s | python3 '$ROOT_DIR/tests/ref/live_latency.py'"
+    assert_success
+    set -- $output
+    [ "$1" -eq 2000 ] || fail "records: $1"
+    awk -v w="$2" 'BEGIN { exit !(w >= 0) }' || fail "a record arrived $2 s before its timestamp"
+    run sh -c "iot-sim --live --devices 5 --duration 2s | python3 '$ROOT_DIR/tests/ref/live_latency.py'"
+    set -- $output
+    awk -v w="$2" 'BEGIN { exit !(w >= 0) }' || fail "a record arrived $2 s before its timestamp"
+}

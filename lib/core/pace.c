@@ -35,6 +35,13 @@ int iot_pace_until(struct iot_pace *p, int64_t ev)
     return sleep_until(p->wall0 + (int64_t)dt);
 }
 
+void iot_pace_anchor(struct iot_pace *p, int64_t ev0)
+{
+    p->started = 1;
+    p->wall0 = iot_time_mono();
+    p->ev0 = ev0;
+}
+
 int iot_pace_rate(struct iot_pace *p, int64_t n, double rate)
 {
     if (!p->started) {

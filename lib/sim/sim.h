@@ -85,6 +85,7 @@ struct iot_sim_config {
     int64_t mtbf;               /* if > 0: every type's mean time to failure (ns) */
     int64_t lead_min, lead_max; /* if > 0: every mode's P-F interval */
     bool events, truth;
+    bool live;                  /* timestamps are the wall clock: no record is written before its time */
     int format;
 };
 void iot_sim_config_default(struct iot_sim_config *c);

@@ -54,8 +54,9 @@ static struct late late_pop(struct lateq *q)
 struct runner {
     struct iot_sim *s;
     struct iot_out *o;
-    struct iot_pace pace;
+    struct iot_pace pace, clock;    /* clock: live, holds each record until its own time */
     double rate, speed;
+    bool live;
     int64_t written;
     bool stop;
 };
@@ -68,6 +69,8 @@ static void emit(struct runner *R, const char *line, size_t len, int64_t ev)
     } else if (R->speed > 0) {
         if (!iot_pace_until(&R->pace, ev)) R->stop = true;
     }
+    /* held until the clock passes the millisecond the record is stamped with */
+    if (R->live && !R->stop && !iot_pace_until(&R->clock, (ev / IOT_NS_PER_MS + 1) * IOT_NS_PER_MS)) R->stop = true;
     iot_out_write(R->o, line, len);
     iot_out_eol(R->o);
     R->written++;
@@ -101,8 +104,13 @@ static void obey(struct runner *R, struct iot_sim_cmds *c, int64_t now, bool pol
 
 void iot_sim_run(struct iot_sim *s, struct iot_out *o, double rate, double speed, struct iot_sim_cmds *cmds)
 {
-    struct runner R = { .s = s, .o = o, .rate = rate, .speed = speed };
+    struct runner R = { .s = s, .o = o, .rate = rate, .speed = speed, .live = s->c.live };
     if (rate > 0 || speed > 0) iot_pace_init(&R.pace, speed > 0 ? speed : 1);
+    if (R.live) {    /* live records carry the moment they are written: never a future time */
+        iot_pace_init(&R.clock, 1);
+        iot_pace_anchor(&R.clock, s->c.start);
+        if (speed > 0) iot_pace_anchor(&R.pace, s->c.start);
+    }
     char buf[IOT_SIM_LINE_MAX + 64], copy[IOT_SIM_LINE_MAX + 64];
     if (s->c.format == IOT_SIM_CSV) {
         size_t n = iot_sim_csv_header(s, buf);
