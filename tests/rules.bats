@@ -116,3 +116,20 @@ twins() {  # device 42 as a number and "42" as a string, at the same instant
     assert_output --partial 'b.ndjson:2: invalid JSON'
     assert_line '{"deviceId":"b","windowStart":"2026-11-26T10:00:00.000Z","windowEnd":"2026-11-26T10:01:00.000Z","count":1}'
 }
+
+@test "names: \$body.x is the record's x in iot-route (IoT Hub syntax), as iot-route(1) says" {
+    printf '{"deviceId":"a","timestamp":"2026-11-26T10:00:00Z","temperature":90}\n{"deviceId":"b","timestamp":"2026-11-26T10:00:00Z","temperature":20}\n' > in.ndjson
+    run iot-route -r 'hot: $body.temperature > 80 => -' --fallback drop in.ndjson
+    assert_success
+    assert_output '{"deviceId":"a","timestamp":"2026-11-26T10:00:00Z","temperature":90}'
+}
+
+@test "names: a member whose name holds a dot is addressed in backquotes, apart from a nested member" {
+    printf '{"deviceId":"a","timestamp":"2026-11-26T10:00:00Z","customMetrics.rpm":1500,"customMetrics":{"rpm":3}}\n' > in.ndjson
+    run iot-window --tumbling 1m -a 'avg(`customMetrics.rpm`),max(customMetrics.rpm)' in.ndjson
+    assert_success
+    assert_output --partial '"avg_customMetrics_rpm":1500,"max_customMetrics_rpm":3'
+    run iot-route -r 'x: `customMetrics.rpm` == 1500 && customMetrics.rpm == 3 => -' --fallback drop in.ndjson
+    assert_success
+    assert_output --partial '"customMetrics.rpm":1500'
+}

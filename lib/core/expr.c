@@ -169,12 +169,16 @@ static void lex_path(struct parser *p)
     for (;;) {
         if (s[p->pos] == '`') {
             size_t st = ++p->pos;
-            while (s[p->pos] && s[p->pos] != '`' && s[p->pos] != '.') p->pos++;
+            while (s[p->pos] && s[p->pos] != '`') p->pos++;
             if (s[p->pos] != '`' || p->pos == st) {
-                perr(p, st - 1, "bad quoted field name (no '.' or empty name allowed)");
+                perr(p, st - 1, "bad quoted field name (empty or unterminated)");
                 p->t = T_ERR; return;
             }
+            /* a name with dots stays quoted in the path, so it is one member (iot_fields_add) */
+            bool dotted = memchr(s + st, '.', p->pos - st) != NULL;
+            if (dotted) iot_buf_addc(&p->text, '`');
             iot_buf_add(&p->text, s + st, p->pos - st);
+            if (dotted) iot_buf_addc(&p->text, '`');
             p->pos++;
             quoted = 1;
         } else if (is_id0((unsigned char)s[p->pos])) {
@@ -418,12 +422,16 @@ static int parse_primary(struct parser *p)
         }
     }
     /* fall through */
-    case T_PATH:
+    case T_PATH: {
+        /* IoT Hub routing queries address the message body as $body.x: a record is its body */
+        const char *path = p->text.p;
+        if (strncmp(path, "$body.", 6) == 0 && path[6]) path += 6;
         id = add_node(p, X_FIELD, -1, -1);
-        p->e->nodes[id].field = iot_fields_add(p->f, p->text.p);
+        p->e->nodes[id].field = iot_fields_add(p->f, path);
         p->e->nodes[id].scratch = add_scratch(p);
         next(p);
         return id;
+    }
     case T_ERR:
         return -1;
     case T_EOF:

@@ -43,6 +43,12 @@ int iot_fields_add(struct iot_fields *f, const char *path)
     for (;;) {
         const char *dot = strchr(p, '.');
         size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        const char *q;
+        if (*p == '`' && (q = strchr(p + 1, '`')) && (q[1] == '.' || q[1] == 0)) {
+            p++;                               /* `a.b`: one member whose name holds a dot */
+            len = (size_t)(q - p);
+            dot = q[1] == '.' ? q + 1 : NULL;
+        }
         struct fchild *c = NULL;
         for (int i = 0; i < node->n; i++)
             if (node->c[i].len == len && memcmp(node->c[i].name, p, len) == 0) c = &node->c[i];

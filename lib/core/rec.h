@@ -25,7 +25,8 @@ struct iot_val {
 /* A compiled set of field paths. Index order = order of iot_fields_add calls. */
 struct iot_fields;
 struct iot_fields *iot_fields_new(void);
-/* Adds "name" or "a.b.c"; returns its index (the same index for a path added twice). */
+/* Adds "name" or "a.b.c" (dots reach into objects; a segment in backquotes, "`a.b`", is one
+ * member whose name holds dots); returns its index (the same index for a path added twice). */
 int iot_fields_add(struct iot_fields *f, const char *path);
 int iot_fields_count(const struct iot_fields *f);
 const char *iot_fields_path(const struct iot_fields *f, int i);

@@ -122,7 +122,8 @@ static const char *cond_end(const char *p)
     return NULL;
 }
 
-static bool is_name(int c) { return isalnum(c) || c == '_' || c == '.' || c == '-' || c == '@' || c == '$'; }
+/* '`': a member whose name holds dots, `customMetrics.rpm` (core/rec.h) */
+static bool is_name(int c) { return isalnum(c) || c == '_' || c == '.' || c == '-' || c == '@' || c == '$' || c == '`'; }
 
 int iot_aggset_parse(const char *spec, struct iot_aggset *s, char *err, size_t errcap)
 {
@@ -210,7 +211,7 @@ int iot_aggset_parse(const char *spec, struct iot_aggset *s, char *err, size_t e
                 iot_buf_addc(&name, w[i] == '.' ? '_' : w[i]);
             iot_buf_addc(&name, '_');
             for (size_t i = 0; i < fnlen; i++)
-                iot_buf_addc(&name, f[i] == '.' ? '_' : f[i]);
+                if (f[i] != '`') iot_buf_addc(&name, f[i] == '.' ? '_' : f[i]);
         }
         if (norm.len) iot_buf_addc(&norm, ',');
         iot_buf_add(&norm, w, wn);
