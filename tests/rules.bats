@@ -133,3 +133,23 @@ twins() {  # device 42 as a number and "42" as a string, at the same instant
     assert_success
     assert_output --partial '"customMetrics.rpm":1500'
 }
+
+@test "ingest: --assets-prefix '' never writes a name twice: the record's own member stays, counted" {
+    printf '{"deviceId":"a","deviceType":"Pump","site":"X"}\n' > assets.ndjson
+    printf '{"deviceId":"a","deviceType":"Pump-2","timestamp":"2026-11-26T10:00:00Z"}\n{"deviceId":"b","site":"own","timestamp":"2026-11-26T10:00:00Z"}\n' > in.ndjson
+    run iot-ingest --assets assets.ndjson --assets-prefix '' --stats in.ndjson
+    assert_success
+    assert_line '{"deviceId":"a","deviceType":"Pump-2","timestamp":"2026-11-26T10:00:00.000Z","site":"X"}'
+    assert_line '{"deviceId":"b","site":"own","timestamp":"2026-11-26T10:00:00.000Z"}'
+    assert_output --partial '"asset_member_in_record_kept":1'
+    printf '{"deviceId":"a","asset":1,"timestamp":"2026-11-26T10:00:00Z"}\n' > in2.ndjson
+    run iot-ingest --assets assets.ndjson in2.ndjson
+    assert_output '{"deviceId":"a","asset":1,"timestamp":"2026-11-26T10:00:00.000Z"}'
+}
+
+@test "ingest: renaming the field --ingest-time adds is refused, not ignored" {
+    printf '{"deviceId":"a","timestamp":"2026-11-26T10:00:00Z"}\n' > in.ndjson
+    run iot-ingest --ingest-time arr --rename arr=arrival in.ndjson
+    assert_failure 64
+    assert_output --partial "'arr' is the field --ingest-time adds"
+}

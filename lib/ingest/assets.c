@@ -10,9 +10,28 @@
 #include "core/keytab.h"
 #include "core/out.h"
 
-struct ent { char *json; size_t len; };
+struct ent { char *json; size_t len; struct iot_asset_member *m; int nm; };
 
-struct iot_assets { struct iot_keytab *t; };
+struct iot_assets { struct iot_keytab *t; char **names; int nnames; };
+
+/* The index of an appended member's name, added once. */
+static int name_index(struct iot_assets *a, const char *name, size_t n)
+{
+    for (int i = 0; i < a->nnames; i++)
+        if (strlen(a->names[i]) == n && memcmp(a->names[i], name, n) == 0) return i;
+    a->names = iot_xrealloc(a->names, (size_t)(a->nnames + 2) * sizeof *a->names);
+    a->names[a->nnames] = iot_xmalloc(n + 1);
+    memcpy(a->names[a->nnames], name, n);
+    a->names[a->nnames][n] = 0;
+    a->names[a->nnames + 1] = NULL;
+    return a->nnames++;
+}
+
+const char *const *iot_assets_members(const struct iot_assets *a, int *n)
+{
+    *n = a->nnames;
+    return (const char *const *)a->names;
+}
 
 static void put_value(struct iot_buf *b, json_t *v)
 {
@@ -54,8 +73,13 @@ static void add(struct iot_assets *a, json_t *o, char **keys, int nkeys, const c
             iot_die(IOT_EX_DATAERR, "%s:%lld: asset without a usable key field \"%s\"", src->file,
                     (long long)src->line, keys[i]);
     }
-    if (!prefix)
+    struct iot_asset_member *m = NULL;
+    int nm = 0;
+    if (!prefix) {
         iot_buf_adds(&j, "\"asset\":{");
+        m = iot_xcalloc(1, sizeof *m);
+        m[nm++] = (struct iot_asset_member){ name_index(a, "asset", 5), 0, 0 };
+    }
     const char *name;
     json_t *v;
     int n = 0;
@@ -68,26 +92,36 @@ static void add(struct iot_assets *a, json_t *o, char **keys, int nkeys, const c
             continue;
         if (n++)
             iot_buf_addc(&j, ',');
+        size_t at = j.len;
         if (prefix) {
-            struct iot_buf nm = { 0 };
-            iot_buf_adds(&nm, prefix);
-            iot_buf_adds(&nm, name);
-            iot_buf_json_str(&j, nm.p, nm.len);
-            iot_buf_free(&nm);
+            struct iot_buf pn = { 0 };
+            iot_buf_adds(&pn, prefix);
+            iot_buf_adds(&pn, name);
+            iot_buf_json_str(&j, pn.p, pn.len);
+            m = iot_xrealloc(m, (size_t)(nm + 1) * sizeof *m);
+            m[nm++] = (struct iot_asset_member){ name_index(a, pn.p, pn.len), (uint32_t)at, 0 };
+            iot_buf_free(&pn);
         } else {
             iot_buf_json_str(&j, name, strlen(name));
         }
         iot_buf_addc(&j, ':');
         put_value(&j, v);
+        if (prefix) m[nm - 1].len = (uint32_t)(j.len - at);
     }
-    if (!prefix)
+    if (!prefix) {
         iot_buf_addc(&j, '}');
+        m[0].len = (uint32_t)j.len;
+    }
     int created;
     struct ent *e = iot_keytab_get(a->t, k.p ? k.p : "", k.len, &created);
-    if (!created)
+    if (!created) {
         free(e->json);
+        free(e->m);
+    }
     e->json = j.p ? j.p : iot_xstrdup("");
     e->len = j.len;
+    e->m = m;
+    e->nm = nm;
     iot_buf_free(&k);
 }
 
@@ -151,23 +185,28 @@ struct iot_assets *iot_assets_load(const char *path, char **keys, int nkeys, con
     return a;
 }
 
-const char *iot_assets_find(const struct iot_assets *a, const char *key, size_t klen, size_t *len)
+const char *iot_assets_find(const struct iot_assets *a, const char *key, size_t klen, size_t *len,
+                            const struct iot_asset_member **m, int *nm)
 {
     const struct ent *e = iot_keytab_find(a->t, key, klen);
     if (!e)
         return NULL;
     *len = e->len;
+    *m = e->m;
+    *nm = e->nm;
     return e->json;
 }
 
 size_t iot_assets_count(const struct iot_assets *a) { return iot_keytab_count(a->t); }
 
-static void free_ent(void *v) { free(((struct ent *)v)->json); }
+static void free_ent(void *v) { free(((struct ent *)v)->json); free(((struct ent *)v)->m); }
 
 void iot_assets_free(struct iot_assets *a)
 {
     if (!a)
         return;
     iot_keytab_free(a->t, free_ent);
+    for (int i = 0; i < a->nnames; i++) free(a->names[i]);
+    free(a->names);
     free(a);
 }

@@ -4,6 +4,8 @@
 #ifndef IOT_ASSETS_H
 #define IOT_ASSETS_H
 #include <stddef.h>
+#include <stdint.h>
+#include <stddef.h>
 
 struct iot_assets;
 
@@ -17,7 +19,14 @@ struct iot_assets *iot_assets_load(const char *path, char **keys, int nkeys, con
  * by '\x1f'): JSON text like "\"asset\":{\"model\":\"P-100\"}" without a leading comma, or
  * NULL if the key is not in the registry. *len gets its length; an asset with no other field
  * gives "" (len 0). */
-const char *iot_assets_find(const struct iot_assets *a, const char *key, size_t klen, size_t *len);
+/* One appended member: json[off, off+len) is "name":value; name indexes iot_assets_members. */
+struct iot_asset_member { int name; uint32_t off, len; };
+const char *iot_assets_find(const struct iot_assets *a, const char *key, size_t klen, size_t *len,
+                            const struct iot_asset_member **m, int *nm);
+/* The member names a registry appends (prefixed; "asset" without a prefix), NULL-terminated,
+ * owned by a. A record that has a member of such a name keeps its own (the caller skips the
+ * asset's), so no name is written twice. */
+const char *const *iot_assets_members(const struct iot_assets *a, int *n);
 size_t iot_assets_count(const struct iot_assets *a);
 void iot_assets_free(struct iot_assets *a);
 #endif

@@ -20,6 +20,7 @@ static struct iot_fields *fields;
 static int *ired;
 static struct iot_schema *schema;
 static struct iot_assets *assets;
+static int *afield;                 /* field index of each asset member name */
 static struct iot_dedupe *dedupe;
 static struct iot_recedit *edit;
 static struct iot_reduce *reducer;
@@ -65,7 +66,9 @@ static void process(const struct iot_ingest_rec *r, void *ctx)
     }
     if (assets) {
         size_t an;
-        const char *a = iot_assets_find(assets, keybuf.p, keybuf.len, &an);
+        const struct iot_asset_member *am;
+        int nam;
+        const char *a = iot_assets_find(assets, keybuf.p, keybuf.len, &an, &am, &nam);
         if (!a && O->unknown == IOT_UNKNOWN_DEAD) {
             iot_reject(&r->src, r->line, r->len, "unknown asset", "%s: no asset with this key",
                        iot_fields_path(fields, IN->key0));
@@ -75,10 +78,17 @@ static void process(const struct iot_ingest_rec *r, void *ctx)
             iot_stat_add(O->unknown == IOT_UNKNOWN_COUNT ? "unknown_asset_dropped" : "unknown_asset_kept", 1);
             if (O->unknown == IOT_UNKNOWN_COUNT)
                 return;
-        } else if (an) {
-            if (extra.len)
-                iot_buf_addc(&extra, ',');
-            iot_buf_add(&extra, a, an);
+        } else {
+            /* a member the record has already stays the record's: never one name twice */
+            for (int i = 0; i < nam; i++) {
+                if (vals[afield[am[i].name]].type != IOT_J_ABSENT) {
+                    iot_stat_add("asset_member_in_record_kept", 1);
+                    continue;
+                }
+                if (extra.len)
+                    iot_buf_addc(&extra, ',');
+                iot_buf_add(&extra, a + am[i].off, am[i].len);
+            }
         }
     }
     int64_t t = r->t;
@@ -112,9 +122,14 @@ static void setup(void)
         if (iot_fields_add(fields, keys[i]) != IN->key0 + i)
             iot_usage("-k: '%s' is named twice or is the time field", keys[i]);
     edit = iot_recedit_new(fields, IN->time_index);
-    for (int i = 0; i < O->nrename; i++)
+    for (int i = 0; i < O->nrename; i++) {
+        size_t n = O->ingest_time ? strlen(O->ingest_time) : 0;
+        if (n && strncmp(O->rename[i], O->ingest_time, n) == 0 && O->rename[i][n] == '=')
+            iot_usage("--rename: '%s' is the field --ingest-time adds; give it its name there "
+                      "(--rename applies to the fields a record arrives with)", O->ingest_time);
         if (iot_recedit_rename_arg(edit, O->rename[i], &why_) != 0)
             iot_usage("--rename: '%s': %s", O->rename[i], why_);
+    }
     for (int i = 0; i < O->ndrop; i++)
         if (iot_recedit_drop(edit, O->drop[i], &why_) != 0)
             iot_usage("--drop: '%s': %s", O->drop[i], why_);
@@ -139,8 +154,19 @@ static void setup(void)
     }
     if (O->schema)
         schema = iot_schema_load(O->schema, fields);
-    if (O->assets)
+    if (O->assets) {
         assets = iot_assets_load(O->assets, keys, nk, O->aprefix);
+        int na;
+        const char *const *names = iot_assets_members(assets, &na);
+        afield = iot_xcalloc((size_t)na + 1, sizeof *afield);
+        for (int i = 0; i < na; i++) {
+            struct iot_buf q = { 0 };    /* a name with dots is one member (core/rec.h) */
+            if (strchr(names[i], '.')) iot_buf_addf(&q, "`%s`", names[i]);
+            else iot_buf_adds(&q, names[i]);
+            afield[i] = iot_fields_add(fields, q.p);
+            iot_buf_free(&q);
+        }
+    }
     iot_strv_free(keys);
     if (O->nred) {
         reducer = iot_reduce_new(O->red, O->nred, O->max_gap, (size_t)O->max_keys);
