@@ -153,3 +153,15 @@ twins() {  # device 42 as a number and "42" as a string, at the same instant
     assert_failure 64
     assert_output --partial "'arr' is the field --ingest-time adds"
 }
+
+@test "window: --merge reads its aggregate list from the partial rows; a row without one is a usage error" {
+    iot-sim -n 3 -d 5m -s 1 > s.ndjson
+    iot-window --tumbling 1m -a 'count(),avg(temperature),p90(vibration)' s.ndjson > want
+    iot-window --tumbling 1m -a 'count(),avg(temperature),p90(vibration)' --emit partial s.ndjson > p.ndjson
+    run iot-window --merge p.ndjson
+    assert_success
+    [ "$output" = "$(cat want)" ]
+    run iot-window --merge s.ndjson
+    assert_failure 64
+    assert_output --partial 'has no "_aggregates"'
+}

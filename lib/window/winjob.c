@@ -1,6 +1,7 @@
 /* winjob: wiring of iot-window's modes. See winjob.h. */
 #include "winjob.h"
 #include "core/cli.h"
+#include "core/rec.h"
 #include "rolling.h"
 #include "core/time.h"
 #include "winmerge.h"
@@ -88,10 +89,14 @@ static void run_series(const struct iot_winjob *j, struct iot_in *in, struct iot
     iot_series_free(s);
 }
 
+/* A line read ahead (--merge without -a reads its aggregate list from the first partial row). */
+struct ahead { char *line; size_t len; struct iot_src src; bool have; };
+
 static void run_merge(const struct iot_winjob *j, struct iot_in *in, struct iot_aggrec *r,
-                      struct iot_winout *wo)
+                      struct iot_winout *wo, struct ahead *a)
 {
     struct iot_winmerge *m = iot_winmerge_new(r, j->win.max_keys);
+    if (a->have && iot_winmerge_add(m, a->line, a->len, &a->src)) too_many(&a->src, j->win.max_keys, "groups");
     char *line;
     size_t len;
     struct iot_src src;
@@ -106,21 +111,37 @@ void iot_winjob_run(const struct iot_winjob *j, char **paths, int npaths, size_t
 {
     struct iot_aggrec r;
     char err[256];
-    if (iot_aggrec_open(&r, &j->rec, err, sizeof err)) iot_usage("-a: %s", err);
+    struct iot_aggrec_cfg ro = j->rec;
+    struct ahead a = { 0 };
+    struct iot_buf spec = { 0 };
+    struct iot_in *in = iot_in_open(paths, npaths, max_line);
+    if (j->mode == IOT_JOB_MERGE && !ro.spec && iot_in_next(in, &a.line, &a.len, &a.src)) {
+        /* the partial rows name their aggregates: --merge needs no second copy of -a */
+        struct iot_fields *f = iot_fields_new();
+        struct iot_val v;
+        const char *e;
+        iot_fields_add(f, "_aggregates");
+        a.have = true;
+        if (iot_rec_scan(f, a.line, a.len, &v, &e) == 0 && iot_val_str(&v, &spec) == 0) ro.spec = spec.p;
+        else iot_usage("--merge: %s:%lld has no \"_aggregates\" (not an --emit partial row); give -a",
+                       a.src.file, (long long)a.src.line);
+        iot_fields_free(f);
+    }
+    if (iot_aggrec_open(&r, &ro, err, sizeof err)) iot_usage("-a: %s", err);
     if (j->mode == IOT_JOB_SERIES && j->has_range && j->to <= j->from) iot_usage("--to must be after --from");
     struct iot_winout *wo = iot_winout_new(o, &r, j->partial, j->having, j->mode == IOT_JOB_ROLLING,
                                            err, sizeof err);
     if (!wo) iot_usage("--having: %s", err);
-    struct iot_in *in = iot_in_open(paths, npaths, max_line);
     if (j->mode != IOT_JOB_MERGE)    /* several inputs read as one stream in event-time order */
         iot_in_merge_by(in, j->rec.time_field, j->rec.time_unit);
     switch (j->mode) {
     case IOT_JOB_WINDOW: run_window(j, in, &r, wo); break;
     case IOT_JOB_ROLLING: run_rolling(j, in, &r, wo); break;
     case IOT_JOB_SERIES: run_series(j, in, &r, wo); break;
-    case IOT_JOB_MERGE: run_merge(j, in, &r, wo); break;
+    case IOT_JOB_MERGE: run_merge(j, in, &r, wo, &a); break;
     }
     iot_in_close(in);
     iot_winout_free(wo);
     iot_aggrec_close(&r);
+    iot_buf_free(&spec);
 }
