@@ -486,3 +486,29 @@ x cleared 1970-01-01T00:01:15.000Z"
     assert_line --index 1 --partial '"deviceId":"m1","alarm":"VIBRATION","severity":"critical","state":"updated","timestamp":"2026-01-01T04:00:00.000Z"'
     assert_equal "${#lines[@]}" 2
 }
+
+@test "alarms: --episode makes detector alerts one ANOMALY alarm per key and field, cleared after a quiet time" {
+    { series a 600 | mawk '{ if (NR == 500 || NR == 505) sub(/"temperature":[0-9.]+/, "\"temperature\":35"); if (NR == 580) sub(/"temperature":[0-9.]+/, "\"temperature\":5"); if (NR == 583) sub(/"temperature":[0-9.]+/, "\"temperature\":8"); print }'; } > in
+    iot-anomaly -m zscore -f temperature --alerts in > per
+    [ "$(wc -l < per)" -ge 3 ]
+    run sh -c "iot-anomaly -m zscore -f temperature --alerts --episode 30s in 2> /dev/null | jq -r '[.alarm, .field, .state, .timestamp, (.peak.temperature | tostring), (.count | tostring)] | join(\" \")'"
+    assert_success
+    assert_output "ANOMALY temperature raised 2023-11-14T22:21:39.000Z 35 1
+ANOMALY temperature cleared 2023-11-14T22:22:15.000Z 35 2
+ANOMALY temperature raised 2023-11-14T22:22:59.000Z 5 1"
+    # a dip episode's peak is its smallest value, also across a restart
+    # the same through a state file in two parts
+    printf '%s\n' '{"deviceId":"a","timestamp":1700000700,"temperature":20}' >> in
+    iot-anomaly -m zscore -f temperature --alerts --episode 30s in > one 2> /dev/null
+    run sh -c "tail -n 1 one | jq -c '[.state, .count, .peak]'"
+    assert_output '["cleared",2,{"temperature":5}]'
+    for k in 502 582; do
+        rm -f st
+        { head -n "$k" in | iot-anomaly -m zscore -f temperature --alerts --episode 30s -s st
+          tail -n +"$((k + 1))" in | iot-anomaly -m zscore -f temperature --alerts --episode 30s -s st; } > parts
+        run cmp one parts
+        assert_success
+    done
+    run iot-anomaly --rule 'R: x > 1' --alerts --episode 30s in
+    assert_failure 64
+}
