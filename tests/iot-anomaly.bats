@@ -17,6 +17,7 @@ GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
 @test "golden: spikedip alerts with the p-value as score, epoch times normalised" { golden spikedip-alerts; }
 @test "golden: bad value, bad JSON and missing key reported, numeric strings and null accepted, exit 65" { golden bad-lines; }
 @test "golden: decompose alerts carry their bin's time from the series' time array; null bins skipped" { golden decompose-alerts-time; }
+@test "golden: maintenance alarms on hourly window rows: one VIBRATION alarm escalates warning -> critical, clears; pump silent" { golden alarms-maintenance; }
 
 @test "decompose consumes iot-window --series output as it is (nulls, counts, time axis)" {
     # three days of 10-minute samples with a daily cycle, one hot hour planted on day 2 at 16:00
@@ -272,4 +273,242 @@ GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
         grep -q -- "-l ${o#--}" "$ROOT_DIR/completions/iot-anomaly.fish" || { echo "fish: $o"; return 1; }
         grep -q -- "Fl -${o#--}" "$ROOT_DIR/man/iot-anomaly.1" || grep -q -- "Fl -${o#--} " "$ROOT_DIR/man/iot-anomaly.1" || { echo "man: $o"; return 1; }
     done < opts
+}
+
+# ---- alarms (issue 14) ----
+
+# "t:temp t:temp ..." -> records of device d, epoch seconds; "t:ack" is an acknowledgement of R
+recs() {
+    for e in "$@"; do
+        case $e in
+        *:ack) printf '{"deviceId":"d","timestamp":%s,"messageType":"ack","alarm":"R"}\n' "${e%%:*}" ;;
+        *:-) printf '{"deviceId":"d","timestamp":%s}\n' "${e%%:*}" ;;
+        *) printf '{"deviceId":"d","timestamp":%s,"temp":%s}\n' "${e%%:*}" "${e#*:}" ;;
+        esac
+    done
+}
+# events as "epoch-seconds state severity [since-seconds]"
+brief() { jq -r '[(.timestamp | sub("\\.000Z$"; "Z") | fromdate), .state, .severity, (.since | sub("\\.000Z$"; "Z") | fromdate)] | map(tostring) | join(" ")'; }
+
+@test "alarms: for and clear at their exact boundaries; a false record while pending starts over" {
+    R=(--time-unit s --alerts --rule 'R/error: temp > 80 for 60s clear temp < 75 for 30s')
+    recs 0:85 30:85 60:85 90:78 100:ack 120:74 140:81 150:70 179:70 180:70 > v1
+    iot-anomaly "${R[@]}" v1 > ev
+    run brief < ev
+    assert_success
+    assert_output "60 raised error 0
+180 cleared error 0"
+    run iot-anomaly "${R[@]}" v1
+    assert_line --index 1 --partial '"count":4,"duration":180,"raisedAt":"1970-01-01T00:01:00.000Z","acknowledged":true,"ackedAt":"1970-01-01T00:01:40.000Z"}'
+    recs 0:85 59:85 60:79 61:85 120:85 121:85 > v2
+    iot-anomaly "${R[@]}" v2 > ev 2> /dev/null
+    run brief < ev
+    assert_output "121 raised error 61"
+    recs 0:85 59.999:85 > v3
+    run iot-anomaly "${R[@]}" v3
+    assert_success
+    assert_output ''
+    # no for: the first matching record raises; no clear: the first false one clears
+    recs 0:70 10:85 20:85 30:70 40:- 50:85 > v4
+    iot-anomaly --time-unit s --alerts --rule 'R: temp > 80' v4 > ev 2> /dev/null
+    run brief < ev
+    assert_output "10 raised warning 10
+30 cleared warning 10
+50 raised warning 50"
+    # no clear, with for: false for the same 20 s clears (hysteresis by time); a missing value changes nothing
+    recs 0:85 20:85 30:70 40:- 45:70 49:70 50:70 > v5
+    iot-anomaly --time-unit s --alerts --rule 'R: temp > 80 for 20s' v5 > ev
+    run brief < ev
+    assert_output "20 raised warning 0
+50 cleared warning 0"
+}
+
+@test "alarms: rules of one name escalate, severity never drops while active; value at raise, peak, count, --with" {
+    { printf '{"deviceId":"d","timestamp":0,"temp":85,"site":"A"}\n'; recs 10:95 20:85 30:70; } > in
+    run iot-anomaly --time-unit s --alerts --with site,nosuch --rule 'R/error: temp > 80' --rule 'R/critical: temp > 90' in
+    assert_success
+    assert_line --index 0 '{"deviceId":"d","alarm":"R","severity":"error","state":"raised","timestamp":"1970-01-01T00:00:00.000Z","since":"1970-01-01T00:00:00.000Z","value":{"temp":85},"peak":{"temp":85},"count":1,"duration":0,"site":"A","nosuch":null}'
+    assert_line --index 1 --partial '"severity":"critical","state":"updated","timestamp":"1970-01-01T00:00:10.000Z","since":"1970-01-01T00:00:00.000Z","value":{"temp":85},"peak":{"temp":95},"count":2,"duration":10,"raisedAt":"1970-01-01T00:00:00.000Z","reason":"escalated","site":"A"'
+    assert_line --index 2 --partial '"severity":"critical","state":"cleared","timestamp":"1970-01-01T00:00:30.000Z"'
+    assert_line --index 2 --partial '"peak":{"temp":95},"count":3,"duration":30'
+    assert_equal "${#lines[@]}" 3
+    # a low alarm: its peak is the smallest value
+    recs 0:10 10:4 20:7 30:50 > low
+    run iot-anomaly --time-unit s --alerts --rule 'LOW: temp < 12' low
+    assert_line --index 1 --partial '"state":"cleared"'
+    assert_line --index 1 --partial '"peak":{"temp":4}'
+}
+
+@test "alarms: --renotify while not acknowledged; an ack stops it and the clear says when" {
+    recs 0:85 10:85 20:85 30:85 40:85 50:85 60:85 65:ack 70:85 80:85 90:85 100:70 > in
+    run sh -c "iot-anomaly --time-unit s --alerts --renotify 30s --rule 'R: temp > 80' in | jq -r '[.state, (.reason // \"-\"), .timestamp] | join(\" \")'"
+    assert_output "raised - 1970-01-01T00:00:00.000Z
+updated renotify 1970-01-01T00:00:30.000Z
+updated renotify 1970-01-01T00:01:00.000Z
+cleared - 1970-01-01T00:01:40.000Z"
+    run iot-anomaly --time-unit s --alerts --renotify 30s --rule 'R: temp > 80' --stats in
+    assert_line --index 3 --partial '"acknowledged":true,"ackedAt":"1970-01-01T00:01:05.000Z"'
+    assert_output --partial '"acks":1'
+    # an ack of an alarm that is not active is ignored and counted
+    recs 0:70 5:ack > idle
+    run iot-anomaly --time-unit s --alerts --rule 'R: temp > 80' --stats idle
+    assert_output --partial '"acks_ignored":1'
+}
+
+@test "alarms: --absent raises DEVICE_SILENT from the watermark and clears it when the device is back" {
+    printf '{"deviceId":"%s","timestamp":%s,"temp":1}\n' a 0 b 0 a 50 b 61 a 70 b 100 a 200 > in
+    run sh -c "iot-anomaly --time-unit s --alerts --absent 60s in 2> /dev/null | jq -r '[.deviceId, .alarm, .state, .timestamp, .since] | join(\" \")'"
+    assert_success
+    assert_output "b DEVICE_SILENT raised 1970-01-01T00:01:00.000Z 1970-01-01T00:00:00.000Z
+b DEVICE_SILENT cleared 1970-01-01T00:01:01.000Z 1970-01-01T00:00:00.000Z
+a DEVICE_SILENT raised 1970-01-01T00:02:10.000Z 1970-01-01T00:01:10.000Z
+b DEVICE_SILENT raised 1970-01-01T00:02:40.000Z 1970-01-01T00:01:40.000Z
+a DEVICE_SILENT cleared 1970-01-01T00:03:20.000Z 1970-01-01T00:01:10.000Z"
+    # silent for exactly the duration is not silent, at the watermark or on return
+    printf '{"deviceId":"%s","timestamp":%s,"temp":1}\n' x 0 z 10 y 70 z 70 x 75 > edge
+    run sh -c "iot-anomaly --time-unit s --alerts --absent 60s edge 2> /dev/null | jq -r '[.deviceId, .state, .timestamp] | join(\" \")'"
+    assert_output "x raised 1970-01-01T00:01:00.000Z
+x cleared 1970-01-01T00:01:15.000Z"
+    run iot-anomaly --time-unit s --absent 60s in
+    assert_failure 64
+}
+
+@test "alarms: --state resumes a pending or active alarm; K parts equal one run at every split" {
+    R=(--time-unit s --alerts --rule 'R/error: temp > 80 for 60s clear temp < 75 for 30s' --rule 'R/critical: temp > 90 for 20s' --absent 45s --renotify 40s)
+    { recs 0:85 30:85 60:85 90:95 100:ack 110:96 120:74 140:81 150:70 179:70 180:70 200:-; printf '{"deviceId":"e","timestamp":%s,"temp":1}\n' 10 300; } > in
+    iot-anomaly "${R[@]}" in > one 2> one.err
+    [ "$(wc -l < one)" -ge 5 ]
+    grep -q 'still active' one.err
+    n=$(wc -l < in)
+    for k in $(seq 1 $((n - 1))); do
+        rm -f st
+        { head -n "$k" in | iot-anomaly "${R[@]}" -s st; tail -n +"$((k + 1))" in | iot-anomaly "${R[@]}" -s st; } > parts 2> parts.err
+        run cmp one parts
+        assert_success
+        run grep -c 'still active' parts.err
+        assert_output 0
+    done
+    # pending at the end: nothing out, and the pending time survives the restart
+    rm -f st
+    recs 0:85 30:85 | iot-anomaly "${R[@]}" -s st > out
+    [ ! -s out ]
+    run sh -c "recs() { :; }; printf '{\"deviceId\":\"d\",\"timestamp\":60,\"temp\":85}\n' | iot-anomaly $(printf "'%s' " "${R[@]}") -s st"
+    assert_output --partial '"state":"raised","timestamp":"1970-01-01T00:01:00.000Z","since":"1970-01-01T00:00:00.000Z"'
+    # other rules: the state is refused
+    run iot-anomaly --time-unit s --alerts --rule 'R: temp > 1' -s st < /dev/null
+    assert_failure 65
+    assert_output --partial 'other options'
+}
+
+@test "alarms: an out-of-order record is left out of its alarm, counted and said on stderr" {
+    recs 0:85 30:85 20:70 60:85 > in
+    run iot-anomaly --time-unit s --alerts --stats --rule 'R: temp > 80 for 60s' in
+    assert_success
+    assert_output --partial '"state":"raised","timestamp":"1970-01-01T00:01:00.000Z","since":"1970-01-01T00:00:00.000Z"'
+    assert_output --partial '1 records older than their alarm'"'"'s latest record were left out'
+    assert_output --partial '"alarm_late":1'
+    run iot-anomaly -q --time-unit s --alerts --rule 'R: temp > 80 for 60s' in
+    refute_output --partial 'older than'
+}
+
+@test "alarms: malformed rules are usage errors naming the column; zero durations refused" {
+    run iot-anomaly --alerts --rule 'HOT: temperature > for 30s' < /dev/null
+    assert_failure 64
+    assert_output --partial "column 20: expected a value"
+    run iot-anomaly --alerts --rule 'HOT: temperature > 1 for 0s' < /dev/null
+    assert_failure 64
+    assert_output --partial 'more than zero'
+    run iot-anomaly --alerts --rule 'HOT: temperature > 1 for -5s' < /dev/null
+    assert_failure 64
+    run iot-anomaly --alerts --rule 'HOT: temperature > 1 clear temperature < 1 for' < /dev/null
+    assert_failure 64
+    assert_output --partial "expected a duration after 'for'"
+    run iot-anomaly --alerts --rule 'HOT/urgent: temperature > 1' < /dev/null
+    assert_failure 64
+    assert_output --partial 'column 5: severity is'
+    run iot-anomaly --alerts --rule 'HOT: t > 1' --rule 'HOT: t > 2' < /dev/null
+    assert_failure 64
+    assert_output --partial 'two rules with severity warning'
+    run iot-anomaly --alerts --rule 'HOT/error: t > 1 clear t < 0' --rule 'HOT/critical: t > 2 clear t < 1' < /dev/null
+    assert_failure 64
+    run iot-anomaly --rule 'R: t > 1' --renotify 0s --alerts < /dev/null
+    assert_failure 64
+    # a field named like a keyword, in backticks
+    printf '{"deviceId":"d","timestamp":1,"for":5}\n' > kw
+    run iot-anomaly --alerts --rule 'K: `for` > 1' kw
+    assert_success
+    assert_output --partial '"value":{"for":5}'
+}
+
+@test "alarms: issue 14's check on simulated data, against an independent computation" {
+    iot-sim --devices 40 --duration 3d --interval 10s --mtbf 5d --seed 3 > sim
+    iot-anomaly --alerts --rule 'HOT: temperature > 80 for 30s clear temperature < 75 for 1m' sim 2> err |
+        mawk -F'"' '{ print $4, $20, $16 }' > got
+    # per device: pending from the first record above 80, raised once it has held 30 s,
+    # cleared once < 75 has held 1 m (times: milliseconds within January 2026)
+    mawk -F'"' '
+        function ms(s) { return ((substr(s, 9, 2) * 24 + substr(s, 12, 2)) * 60 + substr(s, 15, 2)) * 60000 + substr(s, 18, 2) * 1000 + substr(s, 21, 3) }
+        /"temperature":[-0-9]/ {
+            d = $4; ts = $12; t = ms(ts); x = $0; sub(/.*"temperature":/, "", x); x += 0; hot += x > 80
+            if (st[d] == "" || st[d] == "n") { if (x > 80) { st[d] = "p"; since[d] = t; sts[d] = ts } }
+            else if (st[d] == "p" && x <= 80) st[d] = "n"
+            if (st[d] == "p" && t - since[d] >= 30000) { st[d] = "a"; cl[d] = -1; print d, ts, "raised"; next }
+            if (st[d] == "a") {
+                if (x < 75) { if (cl[d] < 0) cl[d] = t; if (t - cl[d] >= 60000) { print d, ts, "cleared"; st[d] = "n" } }
+                else cl[d] = -1
+            }
+        }
+        END { print hot > "hot" }' sim > want
+    # the issue counts 209,054 records above 80 on this fleet
+    assert_equal "$(cat hot)" 209054
+    [ "$(grep -c raised want)" -ge 10 ]
+    run diff want got
+    assert_success
+    [ "$(grep -c raised got)" -ge "$(grep -c cleared got)" ]
+    active=$(( $(grep -c raised got) - $(grep -c cleared got) ))
+    grep -q "^iot-anomaly: $active alarms still active" err
+}
+
+@test "alarms: the man page's examples run (hot device; maintenance alarms on hourly windows)" {
+    printf '{"deviceId":"d","deviceType":"Pump","timestamp":"2026-01-01T00:00:%02d.000Z","temperature":%s}\n' \
+        0 70 10 81 20 85 30 88 40 84 50 74 59 74 > t
+    # the minutes after: below 75 for one minute clears
+    printf '{"deviceId":"d","deviceType":"Pump","timestamp":"2026-01-01T00:01:%02d.000Z","temperature":%s}\n' 10 72 50 72 >> t
+    run sh -c "iot-anomaly --alerts --with deviceType --rule 'HOT: temperature > 80 for 30s clear temperature < 75 for 1m' t"
+    assert_success
+    assert_line --index 0 '{"deviceId":"d","alarm":"HOT","severity":"warning","state":"raised","timestamp":"2026-01-01T00:00:40.000Z","since":"2026-01-01T00:00:10.000Z","value":{"temperature":84},"peak":{"temperature":88},"count":4,"duration":30,"deviceType":"Pump"}'
+    assert_line --index 1 --partial '"state":"cleared","timestamp":"2026-01-01T00:01:50.000Z"'
+    mawk 'BEGIN { for (h = 0; h < 4; h++) for (i = 0; i < 60; i++) for (m = 1; m <= 2; m++)
+        printf "{\"deviceId\":\"m%d\",\"timestamp\":\"2026-01-01T%02d:%02d:00Z\",\"vibration\":%d}\n", m, h, i, (m == 1 && h >= 1 ? (h == 3 ? 40 : 30) + (i % 2) * 24 : 10 + i % 2) }' > raw
+    run sh -c "iot-window --tumbling 1h -a 'avg(vibration),stdev(vibration)' raw | iot-anomaly --alerts -t windowEnd --absent 2h --rule 'VIBRATION/warning: avg_vibration > 40 && stdev_vibration > 5' --rule 'VIBRATION/critical: avg_vibration > 50 && stdev_vibration > 10' 2> /dev/null"
+    assert_success
+    assert_line --index 0 --partial '"deviceId":"m1","alarm":"VIBRATION","severity":"warning","state":"raised","timestamp":"2026-01-01T02:00:00.000Z"'
+    assert_line --index 1 --partial '"deviceId":"m1","alarm":"VIBRATION","severity":"critical","state":"updated","timestamp":"2026-01-01T04:00:00.000Z"'
+    assert_equal "${#lines[@]}" 2
+}
+
+@test "alarms: --episode makes detector alerts one ANOMALY alarm per key and field, cleared after a quiet time" {
+    { series a 600 | mawk '{ if (NR == 500 || NR == 505) sub(/"temperature":[0-9.]+/, "\"temperature\":35"); if (NR == 580) sub(/"temperature":[0-9.]+/, "\"temperature\":5"); if (NR == 583) sub(/"temperature":[0-9.]+/, "\"temperature\":8"); print }'; } > in
+    iot-anomaly -m zscore -f temperature --alerts in > per
+    [ "$(wc -l < per)" -ge 3 ]
+    run sh -c "iot-anomaly -m zscore -f temperature --alerts --episode 30s in 2> /dev/null | jq -r '[.alarm, .field, .state, .timestamp, (.peak.temperature | tostring), (.count | tostring)] | join(\" \")'"
+    assert_success
+    assert_output "ANOMALY temperature raised 2023-11-14T22:21:39.000Z 35 1
+ANOMALY temperature cleared 2023-11-14T22:22:15.000Z 35 2
+ANOMALY temperature raised 2023-11-14T22:22:59.000Z 5 1"
+    # a dip episode's peak is its smallest value, also across a restart
+    # the same through a state file in two parts
+    printf '%s\n' '{"deviceId":"a","timestamp":1700000700,"temperature":20}' >> in
+    iot-anomaly -m zscore -f temperature --alerts --episode 30s in > one 2> /dev/null
+    run sh -c "tail -n 1 one | jq -c '[.state, .count, .peak]'"
+    assert_output '["cleared",2,{"temperature":5}]'
+    for k in 502 582; do
+        rm -f st
+        { head -n "$k" in | iot-anomaly -m zscore -f temperature --alerts --episode 30s -s st
+          tail -n +"$((k + 1))" in | iot-anomaly -m zscore -f temperature --alerts --episode 30s -s st; } > parts
+        run cmp one parts
+        assert_success
+    done
+    run iot-anomaly --rule 'R: x > 1' --alerts --episode 30s in
+    assert_failure 64
 }

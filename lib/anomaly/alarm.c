@@ -17,8 +17,9 @@ enum { NORMAL, PENDING, ACTIVE };
 
 struct def {
     const char *name;
-    const struct iot_anorule *lv[MAXLV];   /* rising severity */
+    const struct iot_anorule *lv[MAXLV];   /* rising severity; NULL for a detector episode */
     int nlv;
+    int det;                               /* detector episode: watched field index, else -1 */
     const struct iot_expr *clear;          /* NULL: no level true */
     int64_t clear_for;
     int fidx[MAXF], fdir[MAXF], nf;        /* fields the raise conditions read */
@@ -26,6 +27,7 @@ struct def {
 
 struct inst {
     uint8_t phase, sev, clearing, acked;
+    int8_t pdir;                           /* detector episode: +1 spike, -1 dip, 0 other */
     int64_t lsince[MAXLV];
     int64_t since, raised_at, csince, last_ts, ack_ts, notified, count;
     double peak[MAXF];
@@ -70,7 +72,7 @@ struct iot_alarms *iot_alarms_new(const struct iot_alarm_cfg *c, char *err, size
 {
     struct iot_alarms *a = iot_xcalloc(1, sizeof *a);
     a->c = *c;
-    a->defs = iot_xcalloc((size_t)c->nrules + 1, sizeof *a->defs);
+    a->defs = iot_xcalloc((size_t)(c->nrules + c->ndet) + 1, sizeof *a->defs);
     for (int i = 0; i < c->nrules; i++) {
         const struct iot_anorule *r = &c->rules[i];
         struct def *d = NULL;
@@ -79,6 +81,7 @@ struct iot_alarms *iot_alarms_new(const struct iot_alarm_cfg *c, char *err, size
         if (!d) {
             d = &a->defs[a->ndefs++];
             d->name = r->name;
+            d->det = -1;
             d->clear_for = r->for_ns;     /* hysteresis by time unless a clear says otherwise */
         }
         if (d->nlv == MAXLV) { snprintf(err, errcap, "%s: at most %d rules of one name", r->name, MAXLV); goto bad; }
@@ -108,6 +111,15 @@ struct iot_alarms *iot_alarms_new(const struct iot_alarm_cfg *c, char *err, size
             d->fidx[d->nf] = idx[k];
             d->fdir[d->nf++] = dir[k];
         }
+    }
+    for (int f = 0; c->episode > 0 && f < c->ndet; f++) {
+        struct def *d = &a->defs[a->ndefs++];
+        d->name = "ANOMALY";
+        d->det = f;
+        d->nlv = 2;                       /* warning, critical (the detector's own severity) */
+        d->clear_for = c->episode;
+        d->fidx[0] = c->det_fidx[f];
+        d->nf = 1;
     }
     a->mtype = iot_fields_add(c->f, "messageType");
     a->aname = iot_fields_add(c->f, "alarm");
@@ -155,7 +167,13 @@ static void head(struct iot_alarms *a, struct iot_out *o, const char *key, size_
 static void event(struct iot_alarms *a, struct iot_out *o, const struct def *d, const struct inst *s,
                   const char *key, size_t klen, const char *state, int64_t ts, const char *reason)
 {
-    head(a, o, key, klen, d->name, d->lv[s->sev]->severity, state, ts, s->since);
+    head(a, o, key, klen, d->name, d->det >= 0 ? (s->sev ? "critical" : "warning") : d->lv[s->sev]->severity,
+         state, ts, s->since);
+    if (d->det >= 0) {
+        const char *fl = iot_fields_path(a->c.f, d->fidx[0]);
+        iot_out_puts(o, ",\"field\":");
+        iot_out_json_str(o, fl, strlen(fl));
+    }
     iot_out_puts(o, ",\"value\":");
     iot_out_puts(o, s->value ? s->value : "{}");
     iot_out_puts(o, ",\"peak\":{");
@@ -222,37 +240,44 @@ static char *capture(struct iot_alarms *a, const int *idx, int n, const struct i
     return strndup(b->p ? b->p : "", b->len);
 }
 
-static void peak(const struct def *d, struct inst *s, const struct iot_val *vals)
+/* The extreme of each field: largest, or smallest for a field only compared with < (a dip
+ * episode: smallest). x: the detector's value (numeric strings included), else NAN. */
+static void peak(const struct def *d, struct inst *s, const struct iot_val *vals, double xd)
 {
     for (int i = 0; i < d->nf; i++) {
-        double x;
-        if (iot_val_num(&vals[d->fidx[i]], &x) < 0 || !isfinite(x)) continue;
-        if (isnan(s->peak[i]) || (d->fdir[i] < 0 ? x < s->peak[i] : x > s->peak[i])) s->peak[i] = x;
+        double x = xd;
+        if (d->det < 0 && (iot_val_num(&vals[d->fidx[i]], &x) < 0 || !isfinite(x))) continue;
+        if (isnan(x)) continue;
+        int dir = d->det >= 0 ? s->pdir : d->fdir[i];
+        if (isnan(s->peak[i]) || (dir < 0 ? x < s->peak[i] : x > s->peak[i])) s->peak[i] = x;
     }
 }
 
+/* truth[l]: 1, 0 or -1 (undefined) for each level of d on this record. */
 static void evaluate(struct iot_alarms *a, struct iot_out *o, const struct def *d, struct inst *s,
-                     const struct iot_val *vals, const char *key, size_t klen, int64_t ts)
+                     const struct iot_val *vals, const char *key, size_t klen, int64_t ts,
+                     const int *truth, const struct iot_alarm_det *det)
 {
     if (s->last_ts != NONE && ts < s->last_ts) { iot_stat_add("alarm_late", 1); return; }
     s->last_ts = ts;
     bool any = false, all_false = true;
     int qual = -1;
     for (int l = 0; l < d->nlv; l++) {
-        int t = iot_expr_truth(d->lv[l]->e, vals);
+        int t = truth[l];
         if (t == 1) { any = true; if (s->lsince[l] == NONE) s->lsince[l] = ts; }
         if (t == 0) s->lsince[l] = NONE;
         if (t != 0) all_false = false;
-        if (s->lsince[l] != NONE && ts - s->lsince[l] >= d->lv[l]->for_ns) qual = l;
+        if (s->lsince[l] != NONE && ts - s->lsince[l] >= (d->lv[l] ? d->lv[l]->for_ns : 0)) qual = l;
     }
     if (s->phase == NORMAL && any) {
         s->phase = PENDING;
         s->since = ts;
         s->count = 0;
+        s->pdir = det ? (int8_t)det->dir : 0;
         for (int i = 0; i < MAXF; i++) s->peak[i] = NAN;
     }
     if (s->phase == NORMAL) return;
-    if (any) { s->count++; peak(d, s, vals); }
+    if (any) { s->count++; peak(d, s, vals, det ? det->x : NAN); }
     if (s->phase == PENDING) {
         if (qual >= 0) {
             s->phase = ACTIVE;
@@ -331,21 +356,21 @@ static void scan_absent(struct iot_alarms *a, struct iot_out *o)
 static void ack(struct iot_alarms *a, struct keyst *k, const struct iot_val *vals, int64_t ts)
 {
     const struct iot_val *v = &vals[a->aname];
+    bool done = false;
     for (int d = 0; d < a->ndefs; d++) {
         if (!iot_val_streq(v, a->defs[d].name, strlen(a->defs[d].name))) continue;
         struct inst *s = &k->in[d];
         if (s->phase == ACTIVE && !s->acked) {
             s->acked = 1;
             s->ack_ts = ts;
-            iot_stat_add("acks", 1);
-            return;
+            done = true;
         }
     }
-    iot_stat_add("acks_ignored", 1);
+    iot_stat_add(done ? "acks" : "acks_ignored", 1);
 }
 
 int iot_alarms_record(struct iot_alarms *a, struct iot_out *o, const struct iot_val *vals,
-                      const char *key, size_t klen, int64_t ts)
+                      const char *key, size_t klen, int64_t ts, const struct iot_alarm_det *det)
 {
     int created;
     struct keyst *k = iot_keytab_get(a->tab, key, klen, &created);
@@ -372,8 +397,19 @@ int iot_alarms_record(struct iot_alarms *a, struct iot_out *o, const struct iot_
         if (a->next_due == NONE || k->last_seen + a->c.absent < a->next_due)
             a->next_due = k->last_seen + a->c.absent;
     }
-    for (int d = 0; d < a->ndefs; d++)
-        evaluate(a, o, &a->defs[d], &k->in[d], vals, key, klen, ts);
+    int truth[MAXLV];
+    for (int d = 0; d < a->ndefs; d++) {
+        const struct def *df = &a->defs[d];
+        const struct iot_alarm_det *dt = NULL;
+        if (df->det >= 0) {
+            dt = &det[df->det];
+            truth[0] = dt->have ? dt->alert : -1;
+            truth[1] = dt->have ? dt->alert && dt->critical : -1;
+        } else {
+            for (int l = 0; l < df->nlv; l++) truth[l] = iot_expr_truth(df->lv[l]->e, vals);
+        }
+        evaluate(a, o, df, &k->in[d], vals, key, klen, ts, truth, dt);
+    }
     return 0;
 }
 
@@ -414,7 +450,7 @@ json_t *iot_alarms_save(const struct iot_alarms *a)
             for (int l = 0; l < MAXLV; l++) json_array_append_new(ls, t_or_null(s->lsince[l]));
             for (int f = 0; f < MAXF; f++) json_array_append_new(pk, iot_json_real(s->peak[f]));
             json_array_append_new(al, json_pack("{s:s, s:i, s:i, s:b, s:b, s:o, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:o, s:o, s:o}",
-                "alarm", a->defs[d].name, "phase", s->phase, "sev", s->sev, "clearing", s->clearing,
+                "alarm", a->defs[d].name, "phase", s->phase * 4 + (s->pdir + 1), "sev", s->sev, "clearing", s->clearing,
                 "acked", s->acked, "lsince", ls, "since", (json_int_t)s->since,
                 "raisedAt", (json_int_t)s->raised_at, "csince", (json_int_t)s->csince,
                 "lastTs", t_or_null(s->last_ts), "ackTs", (json_int_t)s->ack_ts,
@@ -461,8 +497,9 @@ int iot_alarms_load(struct iot_alarms *a, const json_t *j)
                 return -1;
             struct inst *t = &k->in[d];
             int64_t ph = get_t(s, "phase"), sev = get_t(s, "sev");
-            if (ph < NORMAL || ph > ACTIVE || sev < 0 || sev >= a->defs[d].nlv) return -1;
-            t->phase = (uint8_t)ph;
+            if (ph < 0 || ph / 4 > ACTIVE || ph % 4 > 2 || sev < 0 || sev >= a->defs[d].nlv) return -1;
+            t->phase = (uint8_t)(ph / 4);
+            t->pdir = (int8_t)(ph % 4 - 1);
             t->sev = (uint8_t)sev;
             t->clearing = json_is_true(json_object_get(s, "clearing"));
             t->acked = json_is_true(json_object_get(s, "acked"));

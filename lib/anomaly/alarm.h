@@ -10,6 +10,9 @@
  * the alarm's last one are ignored (counted as alarm_late). Events are JSON Lines:
  *   {KEY..., "alarm", "severity", "state": raised|updated|cleared, "timestamp", "since",
  *    "value": {fields the conditions read, at raise}, "peak": {...}, "count", "duration", ...}
+ * With an episode duration, each watched field's detector alerts make one ANOMALY alarm per key
+ * and field (raised at the first alert, critical when an alert is, cleared once no alert came
+ * for that long; its peak is the extreme in the direction of the first alert).
  * Acknowledgements are records {"messageType":"ack","alarm":NAME, KEY...}. --absent raises
  * DEVICE_SILENT for a key when the watermark (the latest time seen) passes its last record
  * by more than the duration, and clears it when the key sends again.
@@ -37,17 +40,30 @@ struct iot_alarm_cfg {
     int64_t renotify;                  /* > 0: updated every renotify while active, unacked */
     int64_t absent;                    /* > 0: DEVICE_SILENT after this much silence */
     int64_t max_keys;
+    const int *det_fidx;               /* watched fields of the detectors, ndet */
+    int ndet;
+    int64_t episode;                   /* > 0: detector alerts are ANOMALY episodes, cleared
+                                          after this long without an alert */
+};
+
+/* One detector's verdict on the record, for episodes. */
+struct iot_alarm_det {
+    bool have;         /* the field had a value (else the episode is left alone) */
+    bool alert, critical;
+    int dir;           /* +1 spike, -1 dip, 0 other */
+    double x;          /* the value */
 };
 
 /* Builds the engine; groups the rules by NAME. Returns NULL with a message in err when two
  * rules of a NAME have the same severity or both give a clear condition. */
 struct iot_alarms *iot_alarms_new(const struct iot_alarm_cfg *c, char *err, size_t errcap);
 /* Evaluates one record (vals from iot_rec_scan over c->f; key: its key bytes from
- * iot_key_build; ts: its event time) and writes the events it causes to o, in rule order.
+ * iot_key_build; ts: its event time; det: ndet verdicts, or NULL without episodes) and writes
+ * the events it causes to o: DEVICE_SILENT first, then rule alarms in rule order, then episodes.
  * An acknowledgement record is applied instead of evaluated. Returns 0, or -1 when the key
  * would exceed max_keys (nothing done). */
 int iot_alarms_record(struct iot_alarms *a, struct iot_out *o, const struct iot_val *vals,
-                      const char *key, size_t klen, int64_t ts);
+                      const char *key, size_t klen, int64_t ts, const struct iot_alarm_det *det);
 /* Alarms active now (DEVICE_SILENT included). */
 int64_t iot_alarms_active(const struct iot_alarms *a);
 /* State as JSON (pending and active alarms, acknowledgements, last times, watermark) and back:

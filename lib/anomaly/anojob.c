@@ -118,7 +118,12 @@ static void detect_record(struct anoctx *c, const char *line, size_t len, const 
     }
     const struct iot_anorule *rule = iot_anorule_match(c->rules, j->nrules, c->vals);
     if (j->alerts) {
-        for (int f = 0; f < nf; f++) {
+        struct iot_alarm_det dv[nf ? nf : 1];
+        for (int f = 0; f < nf && j->episode > 0; f++)
+            dv[f] = (struct iot_alarm_det){ st[f] == V_NUM, res[f].alert,
+                                           res[f].alert && iot_anoalert_severity(&j->det, &res[f])[0] == 'c',
+                                           res[f].dir, x[f] };
+        for (int f = 0; f < nf && j->episode <= 0; f++) {
             if (!res[f].alert) continue;
             iot_anoalert_head(o, anoctx_key(c), iot_anoalert_type(&j->det, &res[f]));
             iot_out_puts(o, ",\"field\":");
@@ -129,7 +134,8 @@ static void detect_record(struct anoctx *c, const char *line, size_t len, const 
             iot_anoalert_score(o, j->det.method, res[f].score);
             iot_anoalert_tail(o, &c->vals[c->tidx], j->time_unit, iot_anoalert_severity(&j->det, &res[f]));
         }
-        if (c->alarms && iot_alarms_record(c->alarms, o, c->vals, c->kb.p, c->kb.len, ts) < 0)
+        if (c->alarms && iot_alarms_record(c->alarms, o, c->vals, c->kb.p, c->kb.len, ts,
+                                           j->episode > 0 ? dv : NULL) < 0)
             iot_reject(src, line, len, "too many keys", "more than %lld keys (--max-keys)",
                        (long long)j->max_keys);
         return;
@@ -191,9 +197,9 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
     c.widx = iot_xcalloc((size_t)j->nwith + 1, sizeof *c.widx);
     for (int i = 0; i < j->nwith; i++)
         c.widx[i] = iot_fields_add(c.f, j->with[i]);
-    if (j->alerts && !j->decompose && (j->nrules || j->absent > 0)) {
+    if (j->alerts && !j->decompose && (j->nrules || j->absent > 0 || j->episode > 0)) {
         struct iot_alarm_cfg ac = { c.rules, j->nrules, c.f, c.kidx, c.nkeys, c.widx, j->nwith,
-                                    j->renotify, j->absent, j->max_keys };
+                                    j->renotify, j->absent, j->max_keys, c.fidx, j->nf, j->episode };
         char err[256];
         if (!(c.alarms = iot_alarms_new(&ac, err, sizeof err)))
             iot_usage("--rule: %s", err);
@@ -202,7 +208,7 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
     iot_buf_add(&c.kb, "", 0);    /* a valid pointer for -k none */
 
     c.tab = iot_keytab_new((size_t)(j->nf ? j->nf : 1) * sizeof(struct iot_det), (size_t)j->max_keys);
-    struct iot_anostate_cfg sc = { &j->det, j->fields, j->nf, j->key, j->rules, j->nrules, j->absent };
+    struct iot_anostate_cfg sc = { &j->det, j->fields, j->nf, j->key, j->rules, j->nrules, j->absent, j->episode };
     if (j->state) {
         iot_anostate_load(j->state, &sc, c.tab);
         const json_t *al = iot_anostate_alarms();

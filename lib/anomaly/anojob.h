@@ -20,6 +20,8 @@ struct iot_anojob {
                                     first that matches; with alerts they are alarms (alarm.h) */
     int nrules;
     int64_t renotify, absent;    /* alarms: > 0 to renotify / raise DEVICE_SILENT (need alerts) */
+    int64_t episode;             /* > 0: detector alerts become ANOMALY alarms cleared after this
+                                    long without one (need alerts) */
     char *const *with;           /* alarms: fields copied from the raising record, nwith */
     int nwith;
     bool quiet;                  /* -q: no end-of-run notes on stderr */

@@ -38,7 +38,7 @@ static long find_word(const char *t, size_t from, const char *w)
         }
         if (c == '"' || c == '\'' || c == '`') { q = c; continue; }
         if ((i == 0 || t[i - 1] == ' ' || t[i - 1] == '\t') && strncmp(t + i, w, wl) == 0 &&
-            (t[i + wl] == ' ' || t[i + wl] == '\t'))
+            (t[i + wl] == ' ' || t[i + wl] == '\t' || !t[i + wl]))
             return (long)i;
     }
     return -1;

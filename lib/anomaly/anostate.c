@@ -17,8 +17,9 @@ static json_t *config(const struct iot_anostate_cfg *c)
     json_t *r = json_array();
     for (int i = 0; i < c->nrules; i++)
         json_array_append_new(r, json_string(c->rules[i]));
-    return json_pack("{s:o, s:o, s:s, s:o, s:I}", "params", iot_det_params_json(c->p), "fields", f,
-                     "key", c->key, "rules", r, "absent", (json_int_t)c->absent);
+    return json_pack("{s:o, s:o, s:s, s:o, s:I, s:I}", "params", iot_det_params_json(c->p), "fields", f,
+                     "key", c->key, "rules", r, "absent", (json_int_t)c->absent,
+                     "episode", (json_int_t)c->episode);
 }
 
 void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struct iot_keytab *tab)
@@ -29,7 +30,7 @@ void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struc
     json_t *cfg = config(c);
     if (!json_equal(cfg, json_object_get(body, "config")))
         iot_die(IOT_EX_DATAERR, "%s: state was saved with other options (method, parameters, "
-                "fields, key, rules or --absent); remove it or use the same options", path);
+                "fields, key, rules, --absent or --episode); remove it or use the same options", path);
     json_decref(cfg);
     json_t *series = json_object_get(body, "series");
     size_t i;

@@ -11,7 +11,7 @@
 #define IOT_ANOSTATE_VERSION 3    /* 2: keys by iot_key_build (42 and "42" differ); 3: alarms */
 
 /* What the state depends on: detector parameters, watched fields (nf), the -k text, the alarm
- * rules and --absent. */
+ * rules, --absent and --episode. */
 struct iot_anostate_cfg {
     const struct iot_det_params *p;
     char *const *fields;
@@ -19,7 +19,7 @@ struct iot_anostate_cfg {
     const char *key;
     const char *const *rules;
     int nrules;
-    int64_t absent;
+    int64_t absent, episode;
 };
 
 /* Loads path into tab (slots of nf struct iot_det, initialised here when created). Absent file:
