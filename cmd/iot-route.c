@@ -9,7 +9,7 @@
 #include "route/job.h"
 
 enum { O_ROUTE = 1, O_ROUTES, O_FALLBACK, O_FIRST, O_SHARD, O_MAX_OPEN, O_MAX_BYTES, O_MAX_AGE,
-       O_APPEND, O_CHECK };
+       O_APPEND, O_CHECK, O_SPOOL, O_SPOOL_MAX, O_ACK_TIMEOUT };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Routes:", 0 },
@@ -26,18 +26,24 @@ static const struct iot_opt opts[] = {
     { "max-bytes", 0, IOT_ARG, "SIZE", "start a new file segment after SIZE bytes (uncompressed; k, M, G suffixes)", O_MAX_BYTES },
     { "max-age", 0, IOT_ARG, "DURATION", "start a new file segment when one has been open this long (wall clock)", O_MAX_AGE },
     { "append", 0, IOT_NOARG, NULL, "append to the named files (zstd: a new frame) instead of writing atomic segments", O_APPEND },
+    { NULL, 0, 0, NULL, "MQTT and store-and-forward:", 0 },
+    { "spool", 0, IOT_ARG, "DIR", "keep records an MQTT broker does not take in DIR, replay them in order when it is back", O_SPOOL },
+    { "spool-max", 0, IOT_ARG, "SIZE", "spool bound per endpoint (default 1G; when full the newest records are dropped and counted)", O_SPOOL_MAX },
+    { "ack-timeout", 0, IOT_ARG, "DURATION", "a PUBACK later than this means the broker is gone; also the wait at the end (default 10s)", O_ACK_TIMEOUT },
     IOT_OPT_END
 };
 
 static const struct iot_tool tool = {
     "iot-route", "[OPTION]... [FILE]...",
     "Route records to stdout, partitioned files and commands by conditions (IoT Hub message routing).",
-    "Endpoints: - (stdout), drop, file:TEMPLATE, exec:PROG ARG..., sh:SHELL-COMMAND.\n"
+    "Endpoints: - (stdout), drop, file:TEMPLATE, mqtt://HOST:PORT/TOPIC-TEMPLATE (QoS 1), exec:PROG ARG...,\n"
+    "sh:SHELL-COMMAND.\n"
     "Templates: {yyyy} {MM} {dd} {HH} {mm} {ss} (event time, UTC), {shard}, {FIELD}.\n"
     "Examples:\n"
     "  iot-route -r 'alerts: temperature > 80 && priority == \"high\" => file:alerts.ndjson' \\\n"
     "            -r 'lake: true => file:lake/{yyyy}/{MM}/{dd}/{deviceType}-{HH}.ndjson.zst' --fallback drop\n"
     "  iot-route -r 'cmd: messageType == \"command\" => exec:mosquitto_pub -l -t devices/{deviceId}/commands'\n"
+    "  iot-route --spool /var/spool/iot -r 'up: true => mqtt://127.0.0.1:1883/devices/{deviceId}/telemetry'\n"
     "  iot-route --shard 4 --fallback 'file:shard-{shard}.ndjson'\n",
     opts
 };
@@ -63,13 +69,18 @@ static void on_opt(int id, const char *arg, void *ctx)
         break;
     case O_MAX_AGE: a->eo.max_age = iot_cli_duration("--max-age", arg); break;
     case O_APPEND: a->eo.append = true; break;
+    case O_SPOOL: a->eo.spool = arg; break;
+    case O_SPOOL_MAX:
+        if (iot_size_parse(arg, &a->eo.spool_max) < 0) iot_usage("--spool-max: '%s' is not a size (e.g. 1G)", arg);
+        break;
+    case O_ACK_TIMEOUT: a->eo.ack_timeout = iot_cli_duration("--ack-timeout", arg); break;
     }
 }
 
 int main(int argc, char **argv)
 {
     iot_diag_init("iot-route");
-    struct iot_routejob j = { 0 };
+    struct iot_routejob j = { .eo.spool_max = UINT64_C(1) << 30 };
     int optind_ = iot_cli_parse(&tool, argc, argv, on_opt, &j);
     j.key = iot_common.key;
     j.time_field = iot_common.time_field;

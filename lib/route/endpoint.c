@@ -15,6 +15,7 @@
 #include "core/keytab.h"
 #include "core/out.h"
 #include "core/time.h"
+#include "mqtt.h"
 
 extern char **environ;
 
@@ -216,7 +217,7 @@ void iot_tmpl_expand(const struct iot_tmpl *t, const struct iot_val *vals, int64
 
 /* ------------------------------------------------------------------ endpoints */
 
-enum { EP_STDOUT, EP_DROP, EP_FILE, EP_EXEC, EP_SH };
+enum { EP_STDOUT, EP_DROP, EP_FILE, EP_EXEC, EP_SH, EP_MQTT };
 
 struct inst {
     struct iot_ep *ep;
@@ -235,7 +236,9 @@ struct inst {
 struct iot_ep {
     int kind;
     char *spec;
-    struct iot_tmpl *path;       /* EP_FILE */
+    struct iot_tmpl *path;       /* EP_FILE; EP_MQTT: the topic */
+    struct iot_mqtt *mq;         /* EP_MQTT */
+    bool mq_closed;
     struct iot_tmpl **argv;      /* EP_EXEC */
     int argc;
     char *sh;                    /* EP_SH */
@@ -258,6 +261,7 @@ struct iot_eps {
     char err[2048];
     bool failed;
     int64_t segments, children, evicted, stale;
+    bool any_mqtt;
 };
 
 struct iot_eps *iot_eps_new(struct iot_fields *f, const struct iot_eps_opts *o)
@@ -335,6 +339,8 @@ fail:
     return -1;
 }
 
+static void mkdirs(const char *path);
+
 static bool in_path(const char *prog)
 {
     if (strchr(prog, '/')) return access(prog, X_OK) == 0;
@@ -396,13 +402,44 @@ struct iot_ep *iot_eps_add(struct iot_eps *s, const char *spec, char *err, size_
         for (int k = 0; k < n; k++) free(words[k]);
         free(words);
         if (!found) goto fail;
+    } else if (strncmp(spec, "mqtt://", 7) == 0) {
+        ep->kind = EP_MQTT;
+        const char *h = spec + 7, *slash = strchr(h, '/');
+        const char *colon = memchr(h, ':', slash ? (size_t)(slash - h) : strlen(h));
+        if (!slash || !slash[1]) { snprintf(err, errcap, "%s: no topic (mqtt://HOST:PORT/TOPIC)", spec); goto fail; }
+        size_t hl = (size_t)((colon ? colon : slash) - h);
+        long port = 1883;
+        if (colon) {
+            char *end;
+            port = strtol(colon + 1, &end, 10);
+            if (end != slash || port < 1 || port > 65535) { snprintf(err, errcap, "%s: bad port", spec); goto fail; }
+        }
+        if (hl == 0 || hl >= 256) { snprintf(err, errcap, "%s: bad host", spec); goto fail; }
+        char host[256];
+        memcpy(host, h, hl);
+        host[hl] = 0;
+        ep->path = iot_tmpl_compile(slash + 1, s->f, sub, sizeof sub);
+        if (!ep->path) { snprintf(err, errcap, "%s: topic: %s", spec, sub); goto fail; }
+        ep->needs_time = iot_tmpl_needs_time(ep->path);
+        ep->needs_shard = iot_tmpl_needs_shard(ep->path);
+        struct iot_mqtt_opts mo = { NULL, s->o.spool_max, s->o.ack_timeout };
+        char dir[4096];
+        if (s->o.spool) {
+            /* one spool per endpoint, named by a hash of its text */
+            snprintf(dir, sizeof dir, "%s/mqtt-%016llx", s->o.spool, (unsigned long long)iot_hash64(spec, strlen(spec)));
+            mkdirs(dir);
+            mo.spool = dir;
+        }
+        ep->mq = iot_mqtt_new(host, (int)port, spec, &mo, sub, sizeof sub);
+        if (!ep->mq) { snprintf(err, errcap, "%s: %s", spec, sub); goto fail; }
+        s->any_mqtt = true;
     } else if (strncmp(spec, "sh:", 3) == 0) {
         ep->kind = EP_SH;
         ep->sh = iot_xstrdup(spec + 3);
         ep->is_const = true;
         if (!spec[3]) { snprintf(err, errcap, "%s: empty command", spec); goto fail; }
     } else {
-        snprintf(err, errcap, "%s: unknown endpoint (use -, drop, file:PATH, exec:COMMAND or sh:COMMAND)", spec);
+        snprintf(err, errcap, "%s: unknown endpoint (use -, drop, file:PATH, mqtt://HOST:PORT/TOPIC, exec:COMMAND or sh:COMMAND)", spec);
         goto fail;
     }
     ep->inst = iot_keytab_new(sizeof(struct inst), 0);
@@ -704,6 +741,36 @@ static struct inst *inst_get(struct iot_eps *s, struct iot_ep *ep, const struct 
     return in;
 }
 
+static int mqtt_fail(struct iot_eps *s, struct iot_ep *ep)
+{
+    snprintf(s->err, sizeof s->err, "%s", iot_mqtt_error(ep->mq));
+    s->failed = true;
+    return -1;
+}
+
+static int mqtt_pump(struct iot_eps *s, int wait_ms)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->ep[i]->kind == EP_MQTT && iot_mqtt_pump(s->ep[i]->mq, wait_ms) < 0) return mqtt_fail(s, s->ep[i]);
+    return 0;
+}
+
+bool iot_eps_needs_pump(const struct iot_eps *s) { return s->any_mqtt; }
+
+bool iot_eps_mqtt_counts(const struct iot_eps *s, struct iot_mqtt_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < s->n; i++) {
+        if (s->ep[i]->kind != EP_MQTT) continue;
+        struct iot_mqtt_counts e;
+        iot_mqtt_counts(s->ep[i]->mq, &e);
+        c->acked += e.acked; c->spooled += e.spooled; c->replayed += e.replayed;
+        c->reconnects += e.reconnects; c->spool_dropped += e.spool_dropped;
+        c->spool_left += e.spool_left; c->spool_corrupt += e.spool_corrupt;
+    }
+    return s->any_mqtt;
+}
+
 int iot_ep_write(struct iot_eps *s, struct iot_ep *ep, const struct iot_ep_rec *r)
 {
     if (s->failed) return -1;
@@ -716,6 +783,12 @@ int iot_ep_write(struct iot_eps *s, struct iot_ep *ep, const struct iot_ep_rec *
         iot_out_eol(o);
         return 0;
     }
+    case EP_MQTT:
+        iot_buf_reset(&s->key);
+        iot_tmpl_expand(ep->path, r->vals, r->t_ns, r->shard, &s->key);
+        iot_buf_addc(&s->key, 0);
+        if (iot_mqtt_send(ep->mq, s->key.p, r->line, r->len) < 0) return mqtt_fail(s, ep);
+        return 0;
     default: break;
     }
     struct inst *in = inst_get(s, ep, r);
@@ -742,12 +815,13 @@ int iot_eps_flush(struct iot_eps *s)
     if (s->failed) return -1;
     for (struct inst *in = s->head; in; in = in->next)
         if (in->fd >= 0 && in->pend.len && child_flush(s, in) < 0) return -1;
-    return 0;
+    return mqtt_pump(s, 0);
 }
 
 int iot_eps_tick(struct iot_eps *s, int64_t now)
 {
     if (s->failed) return -1;
+    if (s->any_mqtt && mqtt_pump(s, 0) < 0) return -1;
     if (!s->o.max_age) return 0;
     for (struct inst *in = s->tail, *prev; in; in = prev) {
         prev = in->prev;
@@ -761,6 +835,12 @@ int iot_eps_close(struct iot_eps *s)
     int rc = s->failed ? -1 : 0;
     while (s->tail)
         if (inst_close(s, s->tail) < 0) rc = -1;
+    for (int i = 0; i < s->n; i++) {
+        struct iot_ep *ep = s->ep[i];
+        if (ep->kind != EP_MQTT || ep->mq_closed) continue;
+        ep->mq_closed = true;
+        if (iot_mqtt_close(ep->mq) < 0 && rc == 0) { mqtt_fail(s, ep); rc = -1; }
+    }
     return rc;
 }
 
@@ -772,6 +852,7 @@ void iot_eps_free(struct iot_eps *s)
         struct iot_ep *ep = s->ep[i];
         iot_keytab_free(ep->inst, NULL);
         iot_tmpl_free(ep->path);
+        iot_mqtt_free(ep->mq);
         for (int k = 0; k < ep->argc; k++) iot_tmpl_free(ep->argv[k]);
         free(ep->argv);
         free(ep->sh);

@@ -42,6 +42,9 @@ struct iot_eps_opts {
     int64_t max_age;         /* rotate a file open longer than this (ns, wall clock); 0 = never */
     bool append;             /* append to the named file (zstd: a new frame) instead of atomic segments */
     bool unbuffered;         /* children: write each record to the pipe at once (-u) */
+    const char *spool;       /* mqtt: store-and-forward folder (one sub-folder per endpoint), or NULL */
+    uint64_t spool_max;      /* mqtt: spool bound in bytes per endpoint (0 = none) */
+    int64_t ack_timeout;     /* mqtt: ns to wait for a PUBACK (0 = 10 s) */
 };
 
 struct iot_eps;              /* all endpoints of a tool, with their open instances */
@@ -49,6 +52,7 @@ struct iot_ep;               /* one endpoint */
 
 struct iot_eps *iot_eps_new(struct iot_fields *f, const struct iot_eps_opts *o);
 /* Adds an endpoint from its text: "-" (stdout, honours -o), "drop", "file:TEMPLATE",
+ * "mqtt://HOST[:PORT]/TOPIC-TEMPLATE" (QoS 1, see mqtt.h),
  * "exec:PROG ARG..." (split on blanks; '...', "..." and \ quote; each word a template),
  * "sh:STRING" (run by /bin/sh -c, taken literally: no placeholders, so no field reaches a
  * shell). The same text twice gives the same endpoint. NULL with a message in err. */
@@ -83,6 +87,11 @@ int iot_eps_close(struct iot_eps *s);
 const char *iot_eps_error(const struct iot_eps *s);
 /* Counters: segments published, children started, instances evicted by the open bound. */
 void iot_eps_counts(const struct iot_eps *s, int64_t *segments, int64_t *children, int64_t *evicted);
+/* MQTT endpoints need iot_eps_tick often (acknowledgements, reconnection, replay). */
+bool iot_eps_needs_pump(const struct iot_eps *s);
+/* Sums of the MQTT endpoints' counters (mqtt.h); false when there is none. */
+struct iot_mqtt_counts;
+bool iot_eps_mqtt_counts(const struct iot_eps *s, struct iot_mqtt_counts *c);
 /* Temporary segments of dead processes removed (each said on stderr when removed). */
 int64_t iot_eps_stale_removed(const struct iot_eps *s);
 void iot_eps_free(struct iot_eps *s);

@@ -11,6 +11,7 @@
 #include "core/rec.h"
 #include "core/time.h"
 #include "job.h"
+#include "mqtt.h"
 #include "route.h"
 #include "shard.h"
 
@@ -134,15 +135,16 @@ static bool run_loop(struct loop *L, char **paths, int npaths, bool has_children
 {
     const struct iot_routejob *j = L->j;
     int64_t next_tick = j->eo.max_age ? iot_time_mono() + IOT_NS_PER_S : INT64_MAX;
+    bool pump = iot_eps_needs_pump(L->eps);   /* acknowledgements and replay while input is quiet */
     bool ok = true;
     struct iot_in *in = iot_in_open(paths, npaths, j->max_line);
     char *line;
     size_t len;
     struct iot_src src;
     for (;;) {
-        if (has_children && !iot_in_wait(in, 0) && iot_eps_flush(L->eps) < 0) { ok = !fatal(L->eps); break; }
-        if (j->eo.max_age) {
-            while (!iot_stop_requested && !iot_in_wait(in, 1000)) {
+        if ((has_children || pump) && !iot_in_wait(in, 0) && iot_eps_flush(L->eps) < 0) { ok = !fatal(L->eps); break; }
+        if (j->eo.max_age || pump) {
+            while (!iot_stop_requested && !iot_in_wait(in, pump ? 100 : 1000)) {
                 if (iot_eps_tick(L->eps, iot_time_mono()) < 0) { ok = !fatal(L->eps); break; }
             }
             if (!ok) break;
@@ -170,6 +172,18 @@ static void add_stats(const struct loop *L)
     iot_stat_add("segments", segs);
     iot_stat_add("children", kids);
     iot_stat_add("evicted", evicted);
+    struct iot_mqtt_counts mc;
+    if (iot_eps_mqtt_counts(L->eps, &mc)) {
+        iot_stat_add("mqtt_acked", mc.acked);
+        iot_stat_add("reconnects", mc.reconnects);
+        if (L->j->eo.spool) {
+            iot_stat_add("spooled", mc.spooled);
+            iot_stat_add("replayed", mc.replayed);
+            iot_stat_add("spool_dropped", mc.spool_dropped);
+            iot_stat_add("spool_left", mc.spool_left);
+            iot_stat_add("spool_corrupt", mc.spool_corrupt);
+        }
+    }
     if (iot_eps_stale_removed(L->eps)) iot_stat_add("stale_temp_removed", iot_eps_stale_removed(L->eps));
     for (int i = 0; i < L->rt->n && i < 32; i++) {
         /* "route:NAME": the stat table keeps the pointer, so the text lives until exit */
