@@ -136,3 +136,43 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
     echo "$output"
     assert_line 'frames 6'
 }
+
+@test "--fleet: one row per key, worst first, status in words as well as colours; stale keys" {
+    {
+        printf '{"deviceId":"ok-1","timestamp":"2026-01-01T00:00:00Z","temperature":20}\n'
+        printf '{"deviceId":"ok-1","timestamp":"2026-01-01T01:00:00Z","temperature":21}\n'
+        printf '{"deviceId":"old-2","timestamp":"2026-01-01T00:10:00Z","temperature":22}\n'
+        printf '{"deviceId":"hot-3","timestamp":"2026-01-01T00:30:00Z","temperature":90,"anomaly":{"score":1,"isAnomaly":true,"field":"temperature"}}\n'
+        printf '{"deviceId":"hot-3","timestamp":"2026-01-01T00:59:00Z","temperature":30}\n'
+        printf '{"deviceId":"bad-4","timestamp":"2026-01-01T00:59:30Z","temperature":25}\n'
+        printf '{"deviceId":"bad-4","alertType":"spike","field":"temperature","timestamp":"2026-01-01T00:59:30Z"}\n'
+    } > in
+    iot-plot --fleet --stale 30m -o f.svg in
+    xmllint --noout f.svg
+    run grep -o 'class="row [A-Z]*"' f.svg
+    assert_output $'class="row CRIT"\nclass="row WARN"\nclass="row STALE"\nclass="row OK"'
+    grep -q 'Fleet: 4 keys, 1 critical, 1 warning, 1 stale, 1 ok' f.svg
+    [ "$(grep -c 'class="spark"' f.svg)" -eq 4 ]
+    run iot-plot --fleet --html in
+    assert_failure 64
+}
+
+@test "--report: one HTML page with the fleet table and the curves, devices with alerts first" {
+    iot-sim -n 4 -d 2h -a 0.001 --seed 11 > day
+    { iot-anomaly -f temperature day; iot-anomaly -f temperature --alerts day; } > in
+    iot-plot --report -f temperature,vibration -o r.html in
+    xmllint --noout r.html
+    grep -q '<h2>Fleet</h2>' r.html
+    [ "$(grep -c '<svg xmlns' r.html)" -eq 2 ]
+    # the first device drawn is one with an alert
+    first=$(grep -m1 -o 'class="row [A-Z]*"' r.html)
+    [ "$first" = 'class="row CRIT"' ]
+    if command -v chromium > /dev/null && command -v python3 > /dev/null; then
+        h=$(grep -o 'height="[0-9]*"' r.html | tr -dc '0-9\n' | awk '{ s += $1 } END { print s }')
+        shot "$TMP/r.html" r.png 1000 $((h + 400))
+        run python3 "$ROOT_DIR/tests/ref/png_scan.py" r.png 120,580 d55e00
+        echo "$output"
+        assert_line 'frames 8'    # 4 devices x 2 fields
+        [ "$(echo "$output" | awk '$1 == "colour" { print $3 }')" -gt 50 ]   # alerts and CRIT marks
+    fi
+}

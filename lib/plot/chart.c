@@ -338,25 +338,18 @@ static void layout(struct ctx *x, struct iot_out *o, const struct iot_plot_data 
     x->d = d;
     x->c = c;
     int nf = d->cfg.nfields;
-    void **all = iot_keytab_sorted(d->keys, &x->nkeys);
-    x->keys = (struct iot_plot_key **)all;
+    x->keys = iot_plot_keys(d, c->by_status ? c->stale : -1, &x->nkeys);
     x->fcol = iot_xmalloc((size_t)nf * sizeof *x->fcol);
     for (int f = 0; f < nf; f++) x->fcol[f] = -1;
-    size_t kept = 0;
-    for (size_t i = 0; i < x->nkeys; i++) {
-        bool any = false;
+    for (size_t i = 0; i < x->nkeys; i++)
         for (int f = 0; f < nf; f++) {
             struct iot_plot_series *s = &x->keys[i]->s[f];
             if (!s->on || (!s->ds.n && !s->nalerts)) continue;
-            any = true;
             if (x->fcol[f] < 0) x->fcol[f] = 0;
             x->any_flag |= s->ds.nflag > 0;
             x->any_alert |= s->nalerts > 0;
             x->any_band |= s->band;
         }
-        if (any) x->keys[kept++] = x->keys[i];
-    }
-    x->nkeys = kept;
     int nused = 0;
     for (int f = 0; f < nf; f++) if (x->fcol[f] == 0) x->fcol[f] = nused++;
     x->ncol = c->overlay || !nused ? 1 : nused;
@@ -390,7 +383,7 @@ static void done(struct ctx *x)
     free(x->col2);
 }
 
-static void default_title(struct iot_out *o, const struct iot_plot_data *d, const struct iot_chart_opts *c)
+void iot_chart_title(struct iot_out *o, const struct iot_plot_data *d, const struct iot_chart_opts *c)
 {
     if (c->title) { iot_svg_escs(o, c->title); return; }
     for (int f = 0; f < d->cfg.nfields; f++) {
@@ -412,7 +405,7 @@ static void svg_body(struct ctx *x)
                       "font-family=\"DejaVu Sans, sans-serif\" font-size=\"11\" role=\"img\" aria-labelledby=\"plot-title plot-desc\">\n",
                    c->width, h, c->width, h);
     iot_out_puts(o, "<title id=\"plot-title\">");
-    default_title(o, d, c);
+    iot_chart_title(o, d, c);
     char a[48], b[48];
     iot_time_caption(x->t0, a);
     iot_time_caption(x->t1, b);
@@ -422,7 +415,7 @@ static void svg_body(struct ctx *x)
     iot_out_puts(o, "</desc>\n");
     iot_out_printf(o, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", c->width, h);
     iot_out_printf(o, "<text x=\"%d\" y=\"20\" font-size=\"15\" font-weight=\"bold\">", MARGIN);
-    default_title(o, d, c);
+    iot_chart_title(o, d, c);
     iot_out_puts(o, "</text>\n");
     if (!x->npanel) {
         iot_out_printf(o, "<text class=\"empty\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" fill=\"#666\">No data to draw: no numeric ",
@@ -474,13 +467,11 @@ static void td_num(struct iot_out *o, double v)
     iot_out_printf(o, "<td>%s</td>", b);
 }
 
-int iot_chart_html(struct iot_out *o, const struct iot_plot_data *d, const struct iot_chart_opts *c)
+void iot_chart_html_head(struct iot_out *o, const struct iot_plot_data *d, const struct iot_chart_opts *c)
 {
-    struct ctx x;
-    layout(&x, o, d, c);
     iot_out_puts(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>");
-    default_title(o, d, c);
+    iot_chart_title(o, d, c);
     iot_out_puts(o, "</title>\n<style>\n"
         "body{font-family:\"DejaVu Sans\",sans-serif;margin:16px;color:#222;background:#fff}\n"
         "h1{font-size:18px}h2{font-size:15px;margin-top:24px}\n"
@@ -489,9 +480,17 @@ int iot_chart_html(struct iot_out *o, const struct iot_plot_data *d, const struc
         "th,td{border:1px solid #ddd;padding:2px 8px;text-align:right}\n"
         "th:first-child,td:first-child,td.f{text-align:left}\n"
         "td.mark{color:#D55E00;font-weight:bold}\n"
+        "p.summary{font-size:14px}\n"
         "</style>\n</head>\n<body>\n<h1>");
-    default_title(o, d, c);
-    iot_out_puts(o, "</h1>\n<figure>\n");
+    iot_chart_title(o, d, c);
+    iot_out_puts(o, "</h1>\n");
+}
+
+int iot_chart_html_figure(struct iot_out *o, const struct iot_plot_data *d, const struct iot_chart_opts *c)
+{
+    struct ctx x;
+    layout(&x, o, d, c);
+    iot_out_puts(o, "<figure>\n");
     svg_body(&x);
     iot_out_puts(o, "</figure>\n");
     if (x.nkeys) {
@@ -523,9 +522,21 @@ int iot_chart_html(struct iot_out *o, const struct iot_plot_data *d, const struc
             }
         iot_out_puts(o, "</tbody>\n</table>\n");
     }
-    iot_out_printf(o, "<p>%lld records, %lld samples; drawn by iot-plot.</p>\n</body>\n</html>\n",
-                   (long long)d->records, (long long)d->values);
     int n = x.npanel;
     done(&x);
+    return n;
+}
+
+void iot_chart_html_end(struct iot_out *o, const struct iot_plot_data *d)
+{
+    iot_out_printf(o, "<p>%lld records, %lld samples; drawn by iot-plot.</p>\n</body>\n</html>\n",
+                   (long long)d->records, (long long)d->values);
+}
+
+int iot_chart_html(struct iot_out *o, const struct iot_plot_data *d, const struct iot_chart_opts *c)
+{
+    iot_chart_html_head(o, d, c);
+    int n = iot_chart_html_figure(o, d, c);
+    iot_chart_html_end(o, d);
     return n;
 }

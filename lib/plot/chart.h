@@ -16,6 +16,8 @@ struct iot_chart_opts {
     int panel_h;          /* px, plot area of one panel */
     bool overlay;
     int64_t gap;          /* break a line where samples are farther apart; 0 = auto (5 × mean interval) */
+    bool by_status;       /* rows worst first (see iot_plot_status), else in key order */
+    int64_t stale;        /* ns; a key silent this long before the end is stale (fleet, report) */
 };
 
 /* Plot-area width in px of one panel for nfields fields: what the series' buckets are sized by. */
@@ -26,6 +28,13 @@ int iot_chart_svg(struct iot_out *o, const struct iot_plot_data *d, const struct
 /* An HTML page: the same SVG inline, CSS, and a table of the numbers behind each panel. Nothing
  * is fetched (no script, no font, no image). Returns the number of panels. */
 int iot_chart_html(struct iot_out *o, const struct iot_plot_data *d, const struct iot_chart_opts *c);
+/* The page in three pieces, for pages with more than the chart (see fleet.h): doctype, CSS and
+ * the title; the chart and its table of numbers (returns the panels); the footer. */
+void iot_chart_html_head(struct iot_out *o, const struct iot_plot_data *d, const struct iot_chart_opts *c);
+int iot_chart_html_figure(struct iot_out *o, const struct iot_plot_data *d, const struct iot_chart_opts *c);
+void iot_chart_html_end(struct iot_out *o, const struct iot_plot_data *d);
+/* The title text (c->title or "FIELDS by KEY"), XML-escaped. */
+void iot_chart_title(struct iot_out *o, const struct iot_plot_data *d, const struct iot_chart_opts *c);
 /* Writes the key's parts as text for people: string parts as they are, others as their JSON
  * text, joined with " / "; escaped for XML. */
 void iot_chart_key_text(struct iot_out *o, const char *key, size_t klen);

@@ -247,3 +247,49 @@ void iot_plot_free(struct iot_plot_data *d)
     }
     iot_keytab_free(d->keys, NULL);
 }
+
+enum iot_plot_status iot_plot_status(const struct iot_plot_data *d, const struct iot_plot_key *k, int64_t stale)
+{
+    int64_t alerts = 0, flags = 0;
+    for (int i = 0; i < d->cfg.nfields; i++) {
+        alerts += k->s[i].nalerts;
+        flags += k->s[i].on ? k->s[i].ds.nflag : 0;
+    }
+    if (alerts) return IOT_ST_CRIT;
+    if (flags) return IOT_ST_WARN;
+    if (stale > 0 && d->tmax - k->last_t > stale) return IOT_ST_STALE;
+    return IOT_ST_OK;
+}
+
+static const struct iot_plot_data *sort_d;
+static int64_t sort_stale;
+static int by_status(const void *a, const void *b)
+{
+    const struct iot_plot_key *x = *(struct iot_plot_key *const *)a, *y = *(struct iot_plot_key *const *)b;
+    int sx = iot_plot_status(sort_d, x, sort_stale), sy = iot_plot_status(sort_d, y, sort_stale);
+    if (sx != sy) return sx - sy;
+    size_t lx, ly;
+    const char *kx = iot_keytab_key(x, &lx), *ky = iot_keytab_key(y, &ly);
+    int c = memcmp(kx, ky, lx < ly ? lx : ly);
+    return c ? c : (lx > ly) - (lx < ly);
+}
+
+struct iot_plot_key **iot_plot_keys(const struct iot_plot_data *d, int64_t stale, size_t *n)
+{
+    size_t all;
+    struct iot_plot_key **k = (struct iot_plot_key **)iot_keytab_sorted(d->keys, &all);
+    size_t kept = 0;
+    for (size_t i = 0; i < all; i++) {
+        bool any = false;
+        for (int f = 0; f < d->cfg.nfields; f++)
+            any |= k[i]->s[f].on && (k[i]->s[f].ds.n || k[i]->s[f].nalerts);
+        if (any) k[kept++] = k[i];
+    }
+    if (stale >= 0) {   /* qsort is not stable, but by_status ends on the key bytes: a total order */
+        sort_d = d;
+        sort_stale = stale;
+        qsort(k, kept, sizeof *k, by_status);
+    }
+    *n = kept;
+    return k;
+}

@@ -48,6 +48,14 @@ struct iot_plot_data {
     int64_t tmin, tmax;          /* over every drawn sample and alert; tmin > tmax when none */
 };
 
+/* A key's state for a fleet view: critical (an alert), warning (an anomaly), stale (nothing in
+ * the last `stale` ns before the newest time of the whole input), ok. Ranks sort worst first. */
+enum iot_plot_status { IOT_ST_CRIT = 0, IOT_ST_WARN, IOT_ST_STALE, IOT_ST_OK };
+enum iot_plot_status iot_plot_status(const struct iot_plot_data *d, const struct iot_plot_key *k, int64_t stale);
+/* Keys that have something to draw, sorted by status (if stale >= 0) and then key bytes.
+ * Caller frees the array. */
+struct iot_plot_key **iot_plot_keys(const struct iot_plot_data *d, int64_t stale, size_t *n);
+
 /* Reads paths (n == 0: stdin) to the end (or until SIGINT/SIGTERM). Bad JSON and bad or missing
  * times of records that carry something to draw are rejected through iot_reject; non-numeric
  * values are counted in nonnumeric and skipped. The caller says the counts (iot_plot_say). */
