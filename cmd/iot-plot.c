@@ -41,7 +41,7 @@ static const struct iot_tool tool = {
     "  iot-sim -n 3 -d 6h | iot-plot -f temperature,vibration -o fleet.svg\n"
     "  iot-sim -n 3 -d 1d -a 0.001 | iot-anomaly -f temperature | iot-plot --html -o day.html\n"
     "  iot-anomaly -f temperature day.ndjson | iot-plot --report -f temperature,vibration -o report.html\n"
-    "  iot-window --tumbling 10m -a 'min(temperature),avg(temperature),max(temperature)' day.ndjson | iot-plot\n",
+    "  iot-plot -o windows.svg ten-minute-windows.ndjson   (iot-window rows with min_, avg_, max_temperature)\n",
     opts
 };
 
