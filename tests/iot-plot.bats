@@ -176,3 +176,16 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
         [ "$(echo "$output" | awk '$1 == "colour" { print $3 }')" -gt 50 ]   # alerts and CRIT marks
     fi
 }
+
+@test "iot-window --series records: arrays drawn as they are, a null breaks the line, a length mismatch is rejected" {
+    printf '{"deviceId":"a","timestamp":["2026-01-01T00:00:00.000Z","2026-01-01T01:00:00.000Z","2026-01-01T02:00:00.000Z","2026-01-01T03:00:00.000Z"],"avg_temperature":[1,2,null,4]}\n' > in
+    iot-plot -f avg_temperature -o p.svg in
+    xmllint --noout p.svg
+    run line_points p.svg
+    assert_output $'0.0 120.0\n291.3 80.0\n874.0 0.0\n874.0 0.0'
+    grep -q ' d="M0 120l291.3 -40M874 0l0 0"' p.svg   # the lone last sample is a dot
+    printf '{"deviceId":"a","timestamp":["2026-01-01T00:00:00.000Z"],"avg_temperature":[1,2]}\n' > bad
+    run iot-plot -f avg_temperature -o p2.svg bad
+    assert_failure 65
+    assert_output --partial 'bad:1: avg_temperature: 2 values for 1 times'
+}

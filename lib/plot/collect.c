@@ -1,5 +1,7 @@
 /* collect: records → series. */
+#include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/buf.h"
@@ -94,6 +96,75 @@ static void alert(struct iot_plot_data *d, struct iot_plot_series *s, int64_t t,
     span(d, t);
 }
 
+static struct iot_plot_key *key_of(struct iot_plot_data *d, struct reader *r, struct iot_buf *kb)
+{
+    const char *kp;
+    size_t kl;
+    iot_key_view(kb, r->vals, r->key, r->nkey, &kp, &kl);
+    int created;
+    struct iot_plot_key *k = iot_keytab_get(d->keys, kp, kl, &created);
+    if (!k) { d->keys_dropped++; return NULL; }
+    if (created) k->s = iot_xcalloc((size_t)d->cfg.nfields, sizeof *k->s);
+    return k;
+}
+
+static int elem_time(const json_t *e, int unit, int64_t *t)
+{
+    const char *why;
+    char b[48];
+    if (json_is_string(e)) return iot_time_parse(json_string_value(e), json_string_length(e), t, &why);
+    if (json_is_integer(e)) {
+        int n = snprintf(b, sizeof b, "%lld", (long long)json_integer_value(e));
+        return iot_time_epoch(b, (size_t)n, unit, t, &why);
+    }
+    return -1;
+}
+
+/* An iot-window --series record: a time array and, per field, an array of the same length. */
+static void series_record(struct iot_plot_data *d, struct reader *r, const struct iot_val *tv, const char *line,
+                          size_t len, const struct iot_src *src, struct iot_buf *kb)
+{
+    const struct iot_plot_cfg *c = &d->cfg;
+    json_error_t je;
+    json_t *ta = json_loadb(tv->p, tv->n, 0, &je);
+    size_t n = json_array_size(ta);
+    int64_t *ts = iot_xcalloc(n ? n : 1, sizeof *ts);
+    for (size_t i = 0; i < n; i++)
+        if (elem_time(json_array_get(ta, i), c->time_unit, &ts[i])) {
+            iot_reject(src, line, len, "bad time", "%s[%zu]: not a timestamp", c->time_field, i);
+            goto out;
+        }
+    struct iot_plot_key *k = key_of(d, r, kb);
+    if (!k) goto out;
+    k->records++;
+    d->records++;
+    for (int f = 0; f < c->nfields; f++) {
+        const struct iot_val *v = &r->vals[r->fi[f].v];
+        if (v->type != IOT_J_ARR) { if (v->type != IOT_J_ABSENT) d->nonnumeric++; continue; }
+        json_t *va = json_loadb(v->p, v->n, JSON_DECODE_ANY, &je);
+        if (json_array_size(va) != n) {
+            iot_reject(src, line, len, "bad series", "%s: %zu values for %zu times", c->fields[f], json_array_size(va), n);
+            json_decref(va);
+            continue;
+        }
+        struct iot_plot_series *s = series(d, k, f);
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_array_get(va, i);
+            if (json_is_null(e)) { iot_ds_null(&s->ds, ts[i]); continue; }
+            double x = json_number_value(e);
+            if (!json_is_number(e) || !isfinite(x)) { d->nonnumeric++; continue; }
+            iot_ds_add(&s->ds, ts[i], x, false);
+            d->values++;
+            span(d, ts[i]);
+            if (ts[i] > k->last_t || k->records == 1) k->last_t = ts[i];
+        }
+        json_decref(va);
+    }
+out:
+    free(ts);
+    json_decref(ta);
+}
+
 static void record(struct iot_plot_data *d, struct reader *r, const char *line, size_t len,
                    const struct iot_src *src, struct iot_buf *kb)
 {
@@ -115,6 +186,7 @@ static void record(struct iot_plot_data *d, struct reader *r, const char *line, 
         iot_reject(src, line, len, "missing time", "%s: missing", c->time_field);
         return;
     }
+    if (tv->type == IOT_J_ARR) { series_record(d, r, tv, line, len, src, kb); return; }
     int64_t t;
     if (iot_val_time(tv, c->time_unit, &t, &why)) {
         iot_reject(src, line, len, "bad time", "%s: %s", c->time_field, why);
@@ -128,13 +200,8 @@ static void record(struct iot_plot_data *d, struct reader *r, const char *line, 
         tend--;
     else
         tend = t;
-    const char *kp;
-    size_t kl;
-    iot_key_view(kb, r->vals, r->key, r->nkey, &kp, &kl);
-    int created;
-    struct iot_plot_key *k = iot_keytab_get(d->keys, kp, kl, &created);
-    if (!k) { d->keys_dropped++; return; }
-    if (created) k->s = iot_xcalloc((size_t)c->nfields, sizeof *k->s);
+    struct iot_plot_key *k = key_of(d, r, kb);
+    if (!k) return;
     k->records++;
     if (t > k->last_t || k->records == 1) k->last_t = t;
     d->records++;

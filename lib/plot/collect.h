@@ -3,7 +3,8 @@
  * alert marks per series. Understands plain telemetry, iot-anomaly output (anomaly.isAnomaly or
  * anomaly.FIELD.isAnomaly flags the sample), iot-anomaly --alerts records (alertType, field,
  * timestamp: a mark on that key's panels) and iot-window rows (min_F/avg_F/max_F: a band and
- * its average, placed at windowStart when the time field is absent). */
+ * its average, placed at windowStart when the time field is absent), and iot-window --series
+ * records (a time array and an array per field, null elements breaking the line). */
 #ifndef IOT_PLOT_COLLECT_H
 #define IOT_PLOT_COLLECT_H
 #include <stdbool.h>
