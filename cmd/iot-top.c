@@ -34,7 +34,7 @@ static const struct iot_tool tool = {
     "Live terminal dashboard of a telemetry stream: devices, rates, alarms, latest values.",
     "Keys: q quit, s next sort, f next filter.\n"
     "Examples:\n"
-    "  iot-sim --live -n 20 | iot-anomaly -f temperature | iot-top\n"
+    "  iot-sim -n 20 -d 1h | iot-anomaly -f temperature | iot-top --sort alarms\n"
     "  iot-top --once -f temperature day.ndjson\n",
     opts
 };
