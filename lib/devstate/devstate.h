@@ -17,8 +17,10 @@ struct iot_devprop {
     uint8_t type;              /* enum iot_jtype */
     uint8_t dirty;             /* changed since the last iot_devstate_clean */
     uint8_t hasref;            /* --changes: ref is the number last reported as a change */
+    uint8_t ninl, vinl;        /* name / val point into nbuf / vbuf (short ones: no cache miss) */
     double ref;
     int64_t t;
+    char nbuf[24], vbuf[24];
 };
 
 struct iot_dev {
