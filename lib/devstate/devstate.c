@@ -300,14 +300,14 @@ static bool is_own(struct iot_devstate *s, const struct member *m)
     return false;
 }
 
-int iot_devstate_add(struct iot_devstate *s, const char *line, size_t len, const struct iot_src *src)
+static int add(struct iot_devstate *s, const char *line, size_t len, const struct iot_src *src, bool desired)
 {
     const char *err, *why;
     if (iot_rec_scan(s->f, line, len, s->vals, &err)) {
         iot_reject(src, line, len, "bad json", "%s", err);
         return -1;
     }
-    bool desired = iot_val_streq(&s->vals[s->mt_idx], "desired", 7);
+    desired = desired || iot_val_streq(&s->vals[s->mt_idx], "desired", 7);
     const struct iot_val *tv = &s->vals[s->time_idx];
     int64_t t = s->wm;
     if (tv->type == IOT_J_ABSENT || tv->type == IOT_J_NULL) {
@@ -400,6 +400,23 @@ int iot_devstate_add(struct iot_devstate *s, const char *line, size_t len, const
     }
     reconcile(s, d, t);
     return 0;
+}
+
+int iot_devstate_add(struct iot_devstate *s, const char *line, size_t len, const struct iot_src *src)
+{
+    return add(s, line, len, src, false);
+}
+
+int iot_devstate_add_desired(struct iot_devstate *s, const char *line, size_t len, const struct iot_src *src)
+{
+    return add(s, line, len, src, true);
+}
+
+void iot_devstate_advance(struct iot_devstate *s, int64_t dt)
+{
+    if (!s->have_wm || dt <= 0) return;
+    s->wm = dt > INT64_MAX - s->wm ? INT64_MAX : s->wm + dt;
+    iot_devstate_sweep(s);
 }
 
 void iot_devstate_sweep(struct iot_devstate *s)
