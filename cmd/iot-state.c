@@ -11,7 +11,7 @@
 #include "devstate/statejob.h"
 
 enum { O_DB = 1, O_SNAPSHOT, O_EVERY, O_BATCH, O_TEE, O_CHANGES, O_DEADBAND, O_OFFLINE, O_RETRY,
-       O_MAXKEYS, O_GET, O_LIST, O_WHERE };
+       O_MAXKEYS, O_GET, O_LIST, O_WHERE, O_DESIRED, O_IDLE };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Store:", 0 },
@@ -23,6 +23,8 @@ static const struct iot_opt opts[] = {
     IOT_OPT_TIME,
     { NULL, 0, 0, NULL, "State:", 0 },
     { "offline-after", 0, IOT_ARG, "DURATION", "a device is offline when no record came for DURATION of event time", O_OFFLINE },
+    { "idle", 0, IOT_ARG, "DURATION", "when input is quiet this long (wall clock), advance event time by the quiet time", O_IDLE },
+    { "desired", 0, IOT_ARG, "FILE", "desired properties: every record of FILE is a desired document, read before the input", O_DESIRED },
     { "retry", 0, IOT_ARG, "DURATION", "resend setProperties after DURATION of event time while reported != desired", O_RETRY },
     { "max-keys", 0, IOT_ARG, "N", "refuse more than N devices (exit 65)", O_MAXKEYS },
     { NULL, 0, 0, NULL, "Output (commands for twin reconciliation are always written):", 0 },
@@ -59,6 +61,8 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_EVERY: J.every = iot_cli_duration("--every", arg); break;
     case O_BATCH: J.batch = (size_t)iot_cli_int("--batch", arg, 1, INT32_MAX); break;
     case O_OFFLINE: J.st.offline_after = iot_cli_duration("--offline-after", arg); break;
+    case O_IDLE: J.idle = iot_cli_duration("--idle", arg); break;
+    case O_DESIRED: J.desired = arg; break;
     case O_RETRY: J.st.retry = iot_cli_duration("--retry", arg); break;
     case O_MAXKEYS: J.st.max_keys = (size_t)iot_cli_int("--max-keys", arg, 1, INT64_MAX); break;
     case O_TEE: J.tee = true; break;
@@ -83,6 +87,8 @@ int main(int argc, char **argv)
     if (query && !J.db) iot_usage("--get and --list read a database: give --db FILE");
     if (query && optind_ < argc) iot_usage("--get and --list read no input files");
     if (!query && !J.db && !J.snapshot) iot_usage("give --db FILE and/or --snapshot FILE (or --get/--list)");
+    if (query && (J.desired || J.idle)) iot_usage("--desired and --idle go with a run over input, not a query");
+    if (J.idle && !J.st.offline_after) iot_usage("--idle needs --offline-after (it moves event time on for offline detection)");
     if (J.every && !J.snapshot) iot_usage("--every goes with --snapshot");
     J.st.key = iot_common.key;
     J.st.time_field = iot_common.time_field;

@@ -92,3 +92,27 @@ free_port() {
     [ "$(cat w/shard-*.ndjson | jq -r .deviceId | sort -u | wc -l)" -eq \
       "$(for s in 0 1 2 3; do jq -r .deviceId "w/shard-$s.ndjson" | sort -u; done | wc -l)" ]
 }
+
+@test "control loop: hot pumps raise alarms, a command goes back to exactly that device, it cools, the alarm clears" {
+    need iot-sim iot-state iot-route mosquitto mosquitto_pub mosquitto_sub jq
+    port=$(free_port)
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" > mq.conf
+    mosquitto -c mq.conf > mq.log 2>&1 &
+    broker=$!
+    for i in $(seq 1 50); do mosquitto_pub -h 127.0.0.1 -p "$port" -t ping -m x 2>/dev/null && break; sleep 0.1; done
+    MQTT_PORT=$port run timeout 120 sh "$ROOT_DIR/examples/control-loop.sh" out
+    kill "$broker"; wait "$broker" 2>/dev/null || true
+    echo "$output"
+    assert_success
+    assert_output --partial "control-loop: 3 alarms raised, 3 commands completed, 3 cleared"
+    # exactly the three throttled pumps alarmed, each command went to its own device, and the
+    # device under each command cooled below the clear level
+    [ "$(jq -r 'select(.messageType == "alarm" and .alarm == "raised") | .deviceId' out/loop.ndjson | sort | tr '\n' ' ')" = "pump-000000 pump-000001 pump-000002 " ]
+    jq -c 'select(.messageType == "commandAck" and (.commandId | startswith("cool-")))' out/sent.ndjson > acks
+    [ "$(wc -l < acks)" -eq 3 ]
+    for id in $(jq -r .deviceId acks); do
+        c=$(jq -r --arg d "$id" 'select(.messageType == "command" and .deviceId == $d) | .commandId' out/loop.ndjson)
+        [ "$(jq -r --arg d "$id" 'select(.deviceId == $d) | .commandId' acks)" = "$c" ]
+    done
+    [ "$(sqlite3 out/state.sqlite "SELECT group_concat(value) FROM properties WHERE name = 'alarm'")" = '"cleared","cleared","cleared"' ]
+}

@@ -248,3 +248,30 @@ IN
     run iot-state --db s.sqlite --where 'x == 1'
     assert_failure 64
 }
+
+@test "--desired FILE: its records are desired documents whatever their messageType" {
+    printf '%s\n' '{"deviceId":"a","interval":5}' > want.ndjson
+    echo '{"deviceId":"a","timestamp":"2026-01-01T00:00:00Z","interval":10}' > in.ndjson
+    run iot-state --snapshot s.ndjson --desired want.ndjson in.ndjson
+    assert_success
+    assert_output --partial '"command":"setProperties","commandId":"twin-1-1","properties":{"interval":5},"version":1'
+    [ "$(jq -c .desired s.ndjson)" = '{"interval":5}' ]
+}
+
+@test "--idle: on a quiet live input, a silent device goes offline by the wall clock" {
+    mkfifo in.fifo
+    iot-state --snapshot s.ndjson --changes --offline-after 1s --idle 200ms < in.fifo > out.ndjson & pid=$!
+    exec 5> in.fifo
+    echo '{"deviceId":"a","timestamp":"2026-01-01T00:00:00Z","v":1}' >&5
+    ok=0
+    for i in $(seq 60); do
+        grep -q '"change":"offline"' out.ndjson 2>/dev/null && { ok=1; break; }
+        sleep 0.1
+    done
+    exec 5>&-
+    wait "$pid"
+    assert_equal "$ok" 1
+    run jq -r 'select(.change == "offline") | .timestamp' out.ndjson
+    assert_output "2026-01-01T00:00:01.000Z"
+    [ "$(jq -r .status s.ndjson)" = offline ]
+}

@@ -32,8 +32,9 @@ _Noreturn static void fail(struct iot_devdb *d, int rc)
     int code = rc & 0xff;
     int ex = (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_READONLY ||
               code == SQLITE_CANTOPEN || code == SQLITE_PERM) ? IOT_EX_CANTCREAT : IOT_EX_IOERR;
-    const char *msg = d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc);
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) msg = "database is locked by another writer";
+    char msg[256];                  /* copied: the rollback replaces the connection's message */
+    snprintf(msg, sizeof msg, "%s", code == SQLITE_BUSY || code == SQLITE_LOCKED ? "database is locked by another writer"
+                                    : d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
     if (d->db) sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
     iot_die(ex, "%s: %s", d->path, msg);
 }

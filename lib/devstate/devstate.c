@@ -26,6 +26,9 @@ struct iot_devstate {
     size_t ndirty, capdirty;
     int64_t wm, next_sweep;
     bool have_wm;
+    const char *own[8];         /* member names that are not properties: key, time, messageType */
+    size_t own_len[8];
+    int nown;
 };
 
 struct iot_devstate *iot_devstate_new(const struct iot_devstate_cfg *cfg, struct iot_out *out)
@@ -41,6 +44,10 @@ struct iot_devstate *iot_devstate_new(const struct iot_devstate_cfg *cfg, struct
     s->time_idx = iot_fields_add(s->f, cfg->time_field ? cfg->time_field : "timestamp");
     s->mt_idx = iot_fields_add(s->f, "messageType");
     s->vals = iot_xcalloc((size_t)iot_fields_count(s->f) + 1, sizeof *s->vals);
+    for (int i = 0; i < s->nkey && s->nown < 6; i++) s->own[s->nown++] = s->key_names[i];
+    s->own[s->nown++] = iot_fields_path(s->f, s->time_idx);
+    s->own[s->nown++] = "messageType";
+    for (int i = 0; i < s->nown; i++) s->own_len[i] = strlen(s->own[i]);
     return s;
 }
 
@@ -48,13 +55,19 @@ struct iot_devstate *iot_devstate_new(const struct iot_devstate_cfg *cfg, struct
 
 static inline bool ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 static const char *skip_ws(const char *p, const char *e) { while (p < e && ws(*p)) p++; return p; }
+/* p at an opening quote; returns just past the closing one (a quote preceded by an even run
+ * of backslashes). memchr does the scanning. */
 static const char *skip_str(const char *p, const char *e)
 {
-    for (p++; p < e; p++) {
-        if (*p == '\\') p++;
-        else if (*p == '"') return p + 1;
+    const char *start = ++p;
+    for (;;) {
+        const char *q = memchr(p, '"', (size_t)(e - p));
+        if (!q) return e;
+        const char *b = q;
+        while (b > start && b[-1] == '\\') b--;
+        if (((q - b) & 1) == 0) return q + 1;
+        p = q + 1;
     }
-    return e;
 }
 static const char *skip_val(const char *p, const char *e)
 {
@@ -189,10 +202,15 @@ static struct iot_devprop *prop(struct iot_devprop **arr, int *n, int *cap, int 
     if (*n == *cap) {
         *cap = *cap ? 2 * *cap : 8;
         *arr = iot_xrealloc(*arr, (size_t)*cap * sizeof **arr);
+        for (int i = 0; i < *n; i++) {          /* inline storage moved with the array */
+            if ((*arr)[i].ninl) (*arr)[i].name = (*arr)[i].nbuf;
+            if ((*arr)[i].vinl) (*arr)[i].val = (*arr)[i].vbuf;
+        }
     }
     struct iot_devprop *p = &(*arr)[(*n)++];
     memset(p, 0, sizeof *p);
-    p->name = iot_xmalloc(nlen + 1);
+    p->ninl = nlen < sizeof p->nbuf;
+    p->name = p->ninl ? p->nbuf : iot_xmalloc(nlen + 1);
     memcpy(p->name, name, nlen);
     p->name[nlen] = 0;
     p->nlen = (uint32_t)nlen;
@@ -202,9 +220,17 @@ static struct iot_devprop *prop(struct iot_devprop **arr, int *n, int *cap, int 
 
 static void set_val(struct iot_devprop *p, const char *v, size_t n, uint8_t type, int64_t t)
 {
-    if (n + 1 > p->vcap) {
-        p->vcap = (uint32_t)(n + 16);
-        p->val = iot_xrealloc(p->val, p->vcap);
+    if (n < sizeof p->vbuf) {
+        if (!p->vinl) free(p->val);
+        p->vinl = 1;
+        p->vcap = 0;
+        p->val = p->vbuf;
+    } else {
+        if (p->vinl) { p->vinl = 0; p->val = NULL; }
+        if (n + 1 > p->vcap) {
+            p->vcap = (uint32_t)(n + 16);
+            p->val = iot_xrealloc(p->val, p->vcap);
+        }
     }
     memcpy(p->val, v, n);
     p->val[n] = 0;
@@ -269,21 +295,19 @@ static void reconcile(struct iot_devstate *s, struct iot_dev *d, int64_t t)
 
 static bool is_own(struct iot_devstate *s, const struct member *m)
 {
-    for (int i = 0; i < s->nkey; i++)
-        if (strlen(s->key_names[i]) == m->nlen && memcmp(s->key_names[i], m->name, m->nlen) == 0) return true;
-    const char *tf = iot_fields_path(s->f, s->time_idx);
-    if (strlen(tf) == m->nlen && memcmp(tf, m->name, m->nlen) == 0) return true;
-    return m->nlen == 11 && memcmp(m->name, "messageType", 11) == 0;
+    for (int i = 0; i < s->nown; i++)
+        if (s->own_len[i] == m->nlen && memcmp(s->own[i], m->name, m->nlen) == 0) return true;
+    return false;
 }
 
-int iot_devstate_add(struct iot_devstate *s, const char *line, size_t len, const struct iot_src *src)
+static int add(struct iot_devstate *s, const char *line, size_t len, const struct iot_src *src, bool desired)
 {
     const char *err, *why;
     if (iot_rec_scan(s->f, line, len, s->vals, &err)) {
         iot_reject(src, line, len, "bad json", "%s", err);
         return -1;
     }
-    bool desired = iot_val_streq(&s->vals[s->mt_idx], "desired", 7);
+    desired = desired || iot_val_streq(&s->vals[s->mt_idx], "desired", 7);
     const struct iot_val *tv = &s->vals[s->time_idx];
     int64_t t = s->wm;
     if (tv->type == IOT_J_ABSENT || tv->type == IOT_J_NULL) {
@@ -376,6 +400,23 @@ int iot_devstate_add(struct iot_devstate *s, const char *line, size_t len, const
     }
     reconcile(s, d, t);
     return 0;
+}
+
+int iot_devstate_add(struct iot_devstate *s, const char *line, size_t len, const struct iot_src *src)
+{
+    return add(s, line, len, src, false);
+}
+
+int iot_devstate_add_desired(struct iot_devstate *s, const char *line, size_t len, const struct iot_src *src)
+{
+    return add(s, line, len, src, true);
+}
+
+void iot_devstate_advance(struct iot_devstate *s, int64_t dt)
+{
+    if (!s->have_wm || dt <= 0) return;
+    s->wm = dt > INT64_MAX - s->wm ? INT64_MAX : s->wm + dt;
+    iot_devstate_sweep(s);
 }
 
 void iot_devstate_sweep(struct iot_devstate *s)
@@ -503,7 +544,10 @@ void iot_devstate_format(const struct iot_devstate *s, const struct iot_dev *d, 
 
 static void free_props(struct iot_devprop *p, int n)
 {
-    for (int i = 0; i < n; i++) { free(p[i].name); free(p[i].val); }
+    for (int i = 0; i < n; i++) {
+        if (!p[i].ninl) free(p[i].name);
+        if (!p[i].vinl) free(p[i].val);
+    }
     free(p);
 }
 static void free_dev(void *v)

@@ -17,8 +17,10 @@ struct iot_devprop {
     uint8_t type;              /* enum iot_jtype */
     uint8_t dirty;             /* changed since the last iot_devstate_clean */
     uint8_t hasref;            /* --changes: ref is the number last reported as a change */
+    uint8_t ninl, vinl;        /* name / val point into nbuf / vbuf (short ones: no cache miss) */
     double ref;
     int64_t t;
+    char nbuf[24], vbuf[24];
 };
 
 struct iot_dev {
@@ -54,6 +56,10 @@ struct iot_devstate *iot_devstate_new(const struct iot_devstate_cfg *cfg, struct
 /* One input line. Rejects it (iot_reject) and returns -1 when it is not usable; exits 65 when
  * --max-keys would be exceeded. */
 int iot_devstate_add(struct iot_devstate *s, const char *line, size_t len, const struct iot_src *src);
+/* The same for a line that is a desired document whatever its messageType (--desired FILE). */
+int iot_devstate_add_desired(struct iot_devstate *s, const char *line, size_t len, const struct iot_src *src);
+/* --idle: the input was quiet for dt of wall clock; event time moves on by dt (then a sweep). */
+void iot_devstate_advance(struct iot_devstate *s, int64_t dt);
 /* Marks devices offline whose last record is older than watermark - offline_after. */
 void iot_devstate_sweep(struct iot_devstate *s);
 /* Devices changed since the last clean, in the order they changed; *pos starts at 0. */

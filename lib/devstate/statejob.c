@@ -33,12 +33,33 @@ void iot_statejob_run(const struct iot_statejob *j, char **paths, int n, size_t 
     struct iot_devdb *db = j->db ? iot_devdb_open(j->db, j->st.key ? j->st.key : "deviceId", false) : NULL;
     struct iot_devstate *s = iot_devstate_new(&j->st, out);
     if (db) iot_devdb_load(db, s, NULL, 0);
+    if (j->desired) {
+        char *dl[1] = { (char *)j->desired };
+        struct iot_in *din = iot_in_open(dl, 1, max_line);
+        char *line;
+        size_t len;
+        struct iot_src src;
+        while (iot_in_next(din, &line, &len, &src)) iot_devstate_add_desired(s, line, len, &src);
+        iot_in_close(din);
+    }
     struct iot_in *in = iot_in_open(paths, n, max_line);
     char *line;
     size_t len, since = 0;
     struct iot_src src;
     int64_t last_snap = iot_time_mono(), last_commit = last_snap;
+    int64_t quiet_since = j->idle ? iot_time_mono() : 0;
     while (!iot_stop_requested) {
+        if (j->idle) {
+            int ms = (int)(j->idle / IOT_NS_PER_MS);
+            if (!iot_in_wait(in, ms > 0 ? ms : 1)) {
+                int64_t now = iot_time_mono();
+                iot_devstate_advance(s, now - quiet_since);
+                quiet_since = now;
+                iot_stat_add("idle_advances", 1);
+                if (db) iot_devdb_commit(db, s);
+                continue;
+            }
+        }
         if (db && since && !iot_in_wait(in, 0)) {           /* the input would block: publish */
             iot_devdb_commit(db, s);
             since = 0;
@@ -49,6 +70,7 @@ void iot_statejob_run(const struct iot_statejob *j, char **paths, int n, size_t 
             last_snap = iot_time_mono();
         }
         if (!iot_in_next(in, &line, &len, &src)) break;
+        if (j->idle) quiet_since = iot_time_mono();
         if (j->tee) {
             iot_out_write(out, line, len);
             iot_out_eol(out);

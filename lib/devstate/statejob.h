@@ -15,6 +15,8 @@ struct iot_statejob {
     int64_t every;             /* snapshot period, wall clock ns; 0 = at exit only */
     size_t batch;              /* records per transaction at most */
     bool tee;                  /* pass input lines through to out */
+    const char *desired;       /* a file of desired documents read before the input, or NULL */
+    int64_t idle;              /* quiet input for this long (wall clock) advances event time */
     const char *get;           /* query: one device (string id) */
     bool list;                 /* query: every device */
     const char *where;         /* query filter, lib/core/expr over the state record */
