@@ -11,10 +11,12 @@
  * without a shortest-round-trip search (which cost a third of scoring time). */
 #define SCORE_DECIMALS 6
 #define STATE_KIND "iot-predict"
-#define STATE_VERSION 2    /* 2: keys by iot_key_build (42 and "42" differ) */
+#define STATE_VERSION 3    /* 2: keys by iot_key_build (42 and "42" differ); 3: work-order episodes */
 enum { BATCH = 64 };
 
-struct kst { struct iot_featstate *st; int64_t last_alert; bool alerted; };
+/* a key's work-order episode: open from the first score past the alert level until a reset or
+ * failure record, or until the score has stayed on the safe side for the cooldown */
+struct kst { struct iot_featstate *st; int64_t safe_since; bool open, safe; };
 struct pend { size_t off, len; int64_t t; struct kst *v; struct iot_val drop; };
 
 struct iot_scorer {
@@ -28,6 +30,7 @@ struct iot_scorer {
     float *px;                  /* [nfeat][BATCH] their features, feature-major */
     float *row;                 /* [nfeat] one row of px (linear models) */
     double *praw;               /* [BATCH] their scores */
+    int64_t far, missing;       /* records in no known regime, without their settings */
 };
 
 static void free_kst(void *v) { iot_featstate_free(((struct kst *)v)->st); }
@@ -40,7 +43,13 @@ struct iot_scorer *iot_scorer_new(const struct iot_model *m, const struct iot_sc
     if (sc->o.batch < 1 || sc->o.batch > BATCH)
         sc->o.batch = BATCH;
     /* the model decides the key, time field and conditions: the same as at training */
-    sc->r = iot_predrec_new(m->spec, m->key, m->time_field, NULL, m->output, m->reset_on, m->label_from);
+    const struct iot_regimes *R = m->spec->regimes;
+    const struct iot_predrec_opts ro = {
+        .key = m->key, .time_field = m->time_field, .time_unit = o->time_unit, .extra = m->output,
+        .reset_on = m->reset_on, .label_from = m->label_from,
+        .settings = R ? R->fields : NULL, .nsettings = R ? R->nset : 0,
+    };
+    sc->r = iot_predrec_new(m->spec, &ro);
     sc->tab = iot_keytab_new(sizeof(struct kst), (size_t)o->max_keys);
     sc->px = iot_xcalloc((size_t)BATCH * ((size_t)m->spec->nfeat + 1), sizeof *sc->px);
     sc->row = iot_xcalloc((size_t)m->spec->nfeat + 1, sizeof *sc->row);
@@ -118,10 +127,22 @@ void iot_scorer_flush(struct iot_scorer *sc, struct iot_out *o)
             iot_rec_close(o);
         }
         struct kst *v = q->v;
-        if (sc->o.alert_set && (M->classify ? score >= sc->o.alert : score <= sc->o.alert) &&
-            (!v->alerted || q->t - v->last_alert >= sc->o.cooldown)) {
-            v->alerted = true;
-            v->last_alert = q->t;
+        if (!sc->o.alert_set)
+            continue;
+        bool hit = M->classify ? score >= sc->o.alert : score <= sc->o.alert;
+        if (v->open) {              /* one work order per episode */
+            if (hit) {
+                v->safe = false;
+            } else if (!v->safe) {
+                v->safe = true;
+                v->safe_since = q->t;
+            } else if (q->t - v->safe_since >= sc->o.cooldown) {
+                v->open = v->safe = false;
+                iot_stat_add("work_orders_closed", 1);
+            }
+        } else if (hit) {
+            v->open = true;
+            v->safe = false;
             iot_stat_add("alerts", 1);
             const char *err;     /* rare: scan again for the key values of the work order */
             iot_rec_scan(sc->r->F, line, q->len, sc->r->vals, &err);
@@ -152,6 +173,9 @@ void iot_scorer_line(struct iot_scorer *sc, struct iot_out *o, const char *line,
         iot_scorer_flush(sc, o);
         if (r->kind == IOT_PR_RESET)
             iot_featstate_reset(s, v->st, r->t);
+        if (v->open)                /* maintenance or the failure ends the episode */
+            iot_stat_add("work_orders_closed", 1);
+        v->open = v->safe = false;
         if (!sc->o.alerts_only) {
             iot_out_write(o, line, len);
             iot_out_eol(o);
@@ -160,7 +184,16 @@ void iot_scorer_line(struct iot_scorer *sc, struct iot_out *o, const char *line,
     }
     if (sc->npend == BATCH)
         iot_scorer_flush(sc, o);
-    int g = s->ngroupby ? iot_featspec_group(s, r->gb.p ? r->gb.p : "", r->gb.len) : 0;
+    int g = 0;
+    if (s->regimes) {
+        bool far;
+        int reg = iot_regimes_assign(s->regimes, r->sx, &far);
+        sc->far += far;
+        sc->missing += reg < 0;
+        g = iot_featspec_regime_group(s, reg);
+    } else if (s->ngroupby) {
+        g = iot_featspec_group(s, r->gb.p ? r->gb.p : "", r->gb.len);
+    }
     iot_feat_update_strided(s, v->st, r->t, r->x, g, sc->px + sc->npend, BATCH);
     struct pend *q = &sc->pend[sc->npend++];
     q->off = sc->arena.len;
@@ -206,10 +239,28 @@ void iot_scorer_state_load(struct iot_scorer *sc, const char *path)
         v->st = iot_featstate_new(s);
         if (iot_featstate_from_json(s, v->st, f) < 0)
             iot_die(IOT_EX_DATAERR, "%s: malformed state (key %zu)", path, i);
-        v->alerted = json_is_integer(a);
-        v->last_alert = v->alerted ? json_integer_value(a) : 0;
+        v->open = json_is_integer(a) || json_is_true(json_object_get(a, "open"));
+        const json_t *ss = json_object_get(a, "safe");
+        v->safe = v->open && json_is_integer(ss);
+        v->safe_since = v->safe ? json_integer_value(ss) : 0;
     }
     json_decref(body);
+}
+
+void iot_scorer_report(const struct iot_scorer *sc)
+{
+    if (sc->far) {
+        iot_stat_add("out_of_regime", sc->far);
+        if (!iot_diag.quiet)
+            iot_warn("%lld records were in no known operating regime; each was scored with the nearest "
+                 "one", (long long)sc->far);
+    }
+    if (sc->missing) {
+        iot_stat_add("regime_missing", sc->missing);
+        if (!iot_diag.quiet)
+            iot_warn("%lld records lacked an operating setting; they were scored with the global "
+                 "statistics", (long long)sc->missing);
+    }
 }
 
 void iot_scorer_state_save(const struct iot_scorer *sc, const char *path)
@@ -222,8 +273,9 @@ void iot_scorer_state_save(const struct iot_scorer *sc, const char *path)
     while ((v = iot_keytab_next(sc->tab, &pos))) {
         size_t kl;
         const char *k = iot_keytab_key(v, &kl);
-        json_array_append_new(ks, json_pack("[s#,o,o]", k, kl, iot_featstate_to_json(s, v->st),
-                                            v->alerted ? json_integer(v->last_alert) : json_null()));
+        json_t *wo = v->open ? json_pack("{s:b,s:o}", "open", 1,
+                                         v->safe ? json_integer(v->safe_since) : json_null()) : json_null();
+        json_array_append_new(ks, json_pack("[s#,o,o]", k, kl, iot_featstate_to_json(s, v->st), wo));
     }
     json_object_set_new(body, "keys", ks);
     iot_state_save(path, STATE_KIND, STATE_VERSION, body);
