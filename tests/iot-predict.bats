@@ -128,17 +128,24 @@ CLS=(--label-from 'messageType == "failure"' --horizon 7d --reset-on 'messageTyp
     assert_line --index 0 'PREDICTED_FAILURE'
     run jq -r '[.deviceId, .horizon] | join(" ")' alerts
     assert_line --partial ' 7d'
-    # independent: per device an episode opens at the first probability >= 0.5 and ends at a
-    # failure or maintenance record, or once the probability has stayed below 0.5 for 1 day
-    iot-predict score -m m.json in | jq -r '[.deviceId, .timestamp, .messageType,
-        (.failureProbability // -1)] | @tsv' | mawk -F'\t' '
-        $3 != "telemetry" { open[$1] = 0; safe[$1] = 0; next }
-        open[$1] && $4 >= 0.5 { safe[$1] = 0; next }
-        open[$1] { if (!safe[$1]) { safe[$1] = 1; since[$1] = $2 } else if ($2 - since[$1] >= 86400) open[$1] = safe[$1] = 0; next }
-        $4 >= 0.5 { open[$1] = 1; safe[$1] = 0; print $1, $2 }' > want
-    jq -r '[.deviceId, (.timestamp | sub("\\.[0-9]+Z$"; "Z") | fromdate)] | join(" ")' alerts > got
-    test -s want
-    diff want got
+    # independent: per device an episode opens at the first probability >= A and ends at a
+    # failure or maintenance record, or once the probability has stayed below A for C seconds
+    # (m2 reads raw values only, so its probability flickers: the cooldown decides)
+    iot-predict train "${CLS[@]}" --trees 20 --folds 0 --features 'raw(vibration),raw(temperature)' -o m2.json in
+    for ac in m:0.5:86400:1d m2:0.3:10800:3h; do
+        IFS=: read m a c cd <<< "$ac"
+        iot-predict score -m $m.json --alert $a --cooldown $cd --alerts-only in |
+            jq -r '[.deviceId, (.timestamp | sub("\\.[0-9]+Z$"; "Z") | fromdate)] | join(" ")' > got
+        iot-predict score -m $m.json in | jq -r '[.deviceId, .timestamp, .messageType,
+            (.failureProbability // -1)] | @tsv' | mawk -F'\t' -v A=$a -v C=$c '
+            $3 != "telemetry" { open[$1] = 0; safe[$1] = 0; next }
+            open[$1] && $4 >= A { safe[$1] = 0; next }
+            open[$1] { if (!safe[$1]) { safe[$1] = 1; since[$1] = $2 } else if ($2 - since[$1] >= C) open[$1] = safe[$1] = 0; next }
+            $4 >= A { open[$1] = 1; safe[$1] = 0; print $1, $2 }' > want
+        test -s want
+        diff want got
+    done
+    [ "$(wc -l < got)" -gt "$(iot-predict score -m m2.json --alert 0.3 --alerts-only in | wc -l)" ]
     # a failure episode gives one work order, not one per day: no more orders than failures + keys
     fails=$(grep -c '"failure"' in)
     run mawk -v a="$(wc -l < alerts)" -v f="$fails" 'BEGIN { exit !(a <= f + 3) }'
@@ -204,17 +211,36 @@ CLS=(--label-from 'messageType == "failure"' --horizon 7d --reset-on 'messageTyp
 @test "missing fields: missing values are scored, a missing key or time is rejected" {
     fleet 3 40 > in
     iot-predict train "${CLS[@]}" --trees 20 --folds 0 -o m.json in
-    printf '{"deviceId":"dev-00","timestamp":1767225600}\n{"timestamp":1767225600,"vibration":2}\n{"deviceId":"dev-01","vibration":2}\n{"deviceId":"dev-01","timestamp":"x","vibration":"high"}\n' > odd
+    # the stream has the model's fields (first line); one record lacking them is still scored
+    printf '{"deviceId":"dev-02","timestamp":1767225600,"temperature":60,"vibration":1.5}\n{"deviceId":"dev-00","timestamp":1767225600}\n{"timestamp":1767225600,"vibration":2}\n{"deviceId":"dev-01","vibration":2}\n{"deviceId":"dev-01","timestamp":"x","vibration":"high"}\n' > odd
     run iot-predict score -m m.json odd
     assert_failure 65
     assert_line --regexp '^\{"deviceId":"dev-00","timestamp":1767225600,"failureProbability":0\.[0-9]+\}$'
-    assert_output --partial 'odd:2: deviceId: missing key field'
-    assert_output --partial 'odd:3: timestamp: missing time field'
-    assert_output --partial 'odd:4: timestamp:'
+    assert_output --partial 'odd:3: deviceId: missing key field'
+    assert_output --partial 'odd:4: timestamp: missing time field'
+    assert_output --partial 'odd:5: timestamp:'
     printf '{"deviceId":"dev-01","timestamp":1767225600,"vibration":"high"}\n' > s
     run iot-predict score -m m.json s
     assert_failure 65
     assert_output --partial 'vibration: expected a number'
+}
+
+@test "a stream that lacks the model's fields is refused, naming them, before any output" {
+    fleet 3 40 > in
+    iot-predict train "${CLS[@]}" --trees 20 --folds 0 -o m.json in
+    grep telemetry in | head -200 | jq -c 'del(.vibration)' > novib
+    run iot-predict score -m m.json novib
+    assert_failure 65
+    assert_output --partial "the stream lacks the model's field vibration (in none of the first 64 telemetry records)"
+    refute_output --partial failureProbability
+    grep telemetry in | head -200 | jq -c 'del(.vibration, .temperature)' > none
+    run iot-predict score -u -m m.json none
+    assert_failure 65
+    assert_output --partial "the stream lacks the model's fields temperature, vibration (in none of the first 1 telemetry records)"
+    # the field present in some records of the first batch is enough
+    { grep telemetry in | head -1; grep telemetry in | sed -n 2,200p | jq -c 'del(.vibration)'; } > some
+    run iot-predict score -m m.json some
+    assert_success
 }
 
 @test "broken, foreign and future model files are refused" {
@@ -300,6 +326,47 @@ CLS=(--label-from 'messageType == "failure"' --horizon 7d --reset-on 'messageTyp
     assert_failure 65
     assert_output --partial 'load: expected a number (operating setting)'
     run iot-predict train -k unit --label _rul --regimes load --standardize-by load -o x.json in
+    assert_failure 64
+}
+
+@test "since(FIELD): days from a date or timestamp field to the event, learned exactly" {
+    # y is the days since lastMaintenance (an RFC 3339 text): a linear model on since() fits it
+    mawk 'BEGIN { for (d = 0; d < 6; d++) for (i = 0; i < 200; i++) { t = 1767225600 + i * 21600
+        lm = 1767225600 - (d * 10 + i % 50) * 86400
+        printf "{\"deviceId\":\"d%d\",\"timestamp\":%d,\"lastMaintenance\":\"%s\",\"y\":%.6f}\n", d, t, strftime("%Y-%m-%dT%H:%M:%SZ", lm, 1), (t - lm) / 86400 } }' > in
+    run iot-predict train --label y --task regress --learner linear --l2 0 --folds 0 --features 'since(lastMaintenance)' -o s.json in
+    assert_success
+    run sh -c "iot-predict score -m s.json in | jq -r '(.y - .rul) | fabs' | sort -g | tail -1"
+    assert_output 0
+    # the feature's training mean is the mean of y: days, with their sign
+    run sh -c "jq -s 'map(.y) | add / length' in; jq '.linear.mean[0]' s.json"
+    run mawk -v a="${lines[0]}" -v b="${lines[1]}" 'BEGIN { print a, b; d = a - b; exit !(d < 1e-9 && d > -1e-9) }'
+    assert_success
+    # a date alone is midnight UTC; a number is read in --time-unit like the event time
+    printf '%s\n' '{"deviceId":"a","timestamp":"2026-03-01T00:00:00Z","lastMaintenance":"2026-02-01"}' \
+        '{"deviceId":"a","timestamp":"2026-03-01T12:00:00Z","lastMaintenance":1767225600}' > two
+    run sh -c 'iot-predict score -m s.json two | jq .rul'
+    assert_output $'28\n59.5'
+    printf '{"deviceId":"a","timestamp":1767225600,"lastMaintenance":"soon"}\n' > bad
+    run iot-predict score -m s.json bad
+    assert_failure 65
+    assert_output --partial 'lastMaintenance: expected a date or timestamp for since()'
+    run iot-predict train --label y --features 'raw(lastMaintenance),since(lastMaintenance)' -o x.json in
+    assert_failure 64
+    assert_output --partial 'lastMaintenance is a time (read by since()), not a number'
+}
+
+@test "info prints the model card" {
+    regime_fleet 6 > in
+    iot-predict train -k unit --label _rul --task regress --cap 60 --trees 10 --folds 2 --regimes load \
+        --tag 'fleet A, 2026-12' -o m.json in 2>/dev/null >/dev/null
+    run iot-predict info m.json
+    assert_success
+    run sh -c "iot-predict info m.json | jq -c '[.format, .tag, .task, .label, .learner, (.features | length), .regimes.k, .regimes.fields, .training_data.keys, (.training_data.records > 0), (.cv.rmse > 0), .threshold, (.training_seconds >= 0)]'"
+    assert_output '[2,"fleet A, 2026-12","regress","_rul",{"name":"gbdt","trees":10,"depth":4},7,3,["load"],6,true,true,null,true]'
+    run sh -c "iot-predict info -m m.json | jq -r '.regimes.regimes | map(.settings[0] | round | tostring) | join(\" \")'"
+    assert_output '20 50 80'
+    run iot-predict info m.json extra
     assert_failure 64
 }
 

@@ -1,5 +1,6 @@
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "core/cli.h"
 #include "core/time.h"
 #include "core/expr.h"
@@ -52,6 +53,19 @@ struct iot_predrec *iot_predrec_new(const struct iot_featspec *s, const struct i
 
 static const struct iot_val absent;
 
+/* a since() field: a timestamp as the event time is read, or a date alone (RFC 3339 full-date,
+ * midnight UTC) */
+static int since_time(const struct iot_val *v, int unit, int64_t *ns, const char **why)
+{
+    if (v->type == IOT_J_STR && !v->esc && v->n == 12) {
+        char d[32];
+        memcpy(d, v->p + 1, 10);
+        memcpy(d + 10, "T00:00:00Z", 10);
+        return iot_time_parse(d, 20, ns, why);
+    }
+    return iot_val_time(v, unit, ns, why);
+}
+
 const struct iot_val *iot_predrec_label(const struct iot_predrec *r)
 {
     return r->lidx >= 0 ? &r->vals[r->lidx] : &absent;
@@ -94,7 +108,7 @@ int iot_predrec_read(struct iot_predrec *r, const char *line, size_t len, const 
             r->x[j] = NAN;
         } else if (s->ftime && s->ftime[j]) {
             int64_t ft;
-            if (iot_val_time(v, r->o.time_unit, &ft, &why) < 0) {
+            if (since_time(v, r->o.time_unit, &ft, &why) < 0) {
                 iot_reject(src, line, len, "bad value", "%s: expected a date or timestamp for since(): %s",
                            s->fields[j], why);
                 return -1;

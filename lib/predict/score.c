@@ -31,6 +31,8 @@ struct iot_scorer {
     float *row;                 /* [nfeat] one row of px (linear models) */
     double *praw;               /* [BATCH] their scores */
     int64_t far, missing;       /* records in no known regime, without their settings */
+    bool *seen;                 /* [nfields + nsettings] present in a record of the first batch */
+    bool checked;               /* the first batch was checked for the model's fields */
 };
 
 static void free_kst(void *v) { iot_featstate_free(((struct kst *)v)->st); }
@@ -54,6 +56,7 @@ struct iot_scorer *iot_scorer_new(const struct iot_model *m, const struct iot_sc
     sc->px = iot_xcalloc((size_t)BATCH * ((size_t)m->spec->nfeat + 1), sizeof *sc->px);
     sc->row = iot_xcalloc((size_t)m->spec->nfeat + 1, sizeof *sc->row);
     sc->praw = iot_xmalloc(BATCH * sizeof *sc->praw);
+    sc->seen = iot_xcalloc((size_t)m->spec->nfields + (size_t)ro.nsettings + 1, sizeof *sc->seen);
     return sc;
 }
 
@@ -64,7 +67,7 @@ void iot_scorer_free(struct iot_scorer *sc)
     iot_keytab_free(sc->tab, free_kst);
     iot_predrec_free(sc->r);
     iot_buf_free(&sc->arena);
-    free(sc->px); free(sc->row); free(sc->praw); free(sc);
+    free(sc->px); free(sc->row); free(sc->praw); free(sc->seen); free(sc);
 }
 
 int iot_scorer_pending(const struct iot_scorer *sc) { return sc->npend; }
@@ -97,12 +100,35 @@ static void write_alert(const struct iot_scorer *sc, struct iot_out *o, double s
     iot_out_eol(o);
 }
 
+/* Before the first scores go out: a model field (or operating setting) that no record of the
+ * first batch holds is taken as missing from the stream, and scoring is refused. */
+static void check_fields(struct iot_scorer *sc)
+{
+    const struct iot_predrec *r = sc->r;
+    const int nf = sc->M->spec->nfields;
+    struct iot_buf b = { 0 };
+    int nmiss = 0;
+    for (int j = 0; j < nf + r->o.nsettings; j++)
+        if (!sc->seen[j]) {
+            iot_buf_adds(&b, nmiss++ ? ", " : "");
+            iot_buf_adds(&b, j < nf ? sc->M->spec->fields[j] : r->o.settings[j - nf]);
+        }
+    sc->checked = true;
+    if (nmiss)
+        iot_die(IOT_EX_DATAERR, "the stream lacks the model's field%s %s (in none of the first %d "
+                "telemetry records); the model was trained with %s", nmiss > 1 ? "s" : "", b.p,
+                sc->npend, nmiss > 1 ? "them" : "it");
+    iot_buf_free(&b);
+}
+
 void iot_scorer_flush(struct iot_scorer *sc, struct iot_out *o)
 {
     const struct iot_model *M = sc->M;
     const int n = sc->npend, p = M->spec->nfeat;
     if (!n)
         return;
+    if (!sc->checked)
+        check_fields(sc);
     if (M->gbdt) {
         iot_gbdt_raw_cols(M->gbdt, sc->px, BATCH, (size_t)n, sc->praw);
         for (int i = 0; i < n; i++) sc->praw[i] = iot_gbdt_link(M->gbdt, sc->praw[i]);
@@ -184,6 +210,12 @@ void iot_scorer_line(struct iot_scorer *sc, struct iot_out *o, const char *line,
     }
     if (sc->npend == BATCH)
         iot_scorer_flush(sc, o);
+    if (!sc->checked) {
+        for (int j = 0; j < s->nfields; j++)
+            sc->seen[j] |= r->vals[r->fidx[j]].type != IOT_J_ABSENT;
+        for (int j = 0; j < r->o.nsettings; j++)
+            sc->seen[s->nfields + j] |= r->vals[r->sidx[j]].type != IOT_J_ABSENT;
+    }
     int g = 0;
     if (s->regimes) {
         bool far;
