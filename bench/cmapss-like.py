@@ -8,7 +8,9 @@ sensors; in the multi-condition sets the condition is drawn independently each c
 condition, two take few values, and the condition shifts every sensor by far more than wear.
 Test engines stop early; truth is the remaining life at their last cycle.
 
-usage: cmapss-like.py CONDITIONS(1|6) ENGINES SEED OUTDIR
+usage: cmapss-like.py CONDITIONS(1|6) FAULTS(1|2) ENGINES SEED OUTDIR
+(FD001 ~ 1 1 100, FD002 ~ 6 1 260, FD003 ~ 1 2 100, FD004 ~ 6 2 249; with two fault modes
+each engine wears along one of two sensor patterns)
 writes OUTDIR/train.ndjson, OUTDIR/test.ndjson, OUTDIR/truth.tsv (unit, RUL)"""
 import math
 import os
@@ -25,7 +27,8 @@ NOWEAR = {5, 8, 13, 20}         # respond to the condition only (noise)
 
 
 def main():
-    nc, ne, seed, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    nc, nfault, ne, seed, out = (int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]),
+                                 int(sys.argv[4]), sys.argv[5])
     conds = CONDS6 if nc == 6 else CONDS1
     g = random.Random(seed)
     # per sensor: a level per condition (spread ~ 10-40 % of the level), a noise sd, a wear
@@ -35,7 +38,8 @@ def main():
         base = 50 + 2000 * g.random()
         level[j] = [base * (1 + 0.35 * (c * 0.7 - 1.5) / 3 + 0.05 * g.random()) for c in range(len(conds))]
     noise = [lv[0] * (0.0005 + 0.002 * g.random()) for lv in level]
-    wear = [(1 if g.random() < 0.5 else -1) * (2.5 + 3.5 * g.random()) for _ in range(NS)]
+    wear = [[(1 if g.random() < 0.5 else -1) * (2.5 + 3.5 * g.random()) for _ in range(NS)]
+            for _ in range(nfault)]
     gain = [[0.7 + 0.6 * g.random() for _ in conds] for _ in range(NS)]
     os.makedirs(out, exist_ok=True)
     tr = open(os.path.join(out, "train.ndjson"), "w")
@@ -51,6 +55,7 @@ def main():
                 stop = min(stop, life - 1)
                 truth.write("%d\t%d\n" % (u, life - stop))
             offs = [g.gauss(0, 0.6) for _ in range(NS)]       # engine-to-engine variation
+            fw = wear[g.randrange(nfault)]
             rate = 3.5 + 2 * g.random()
             w0 = 0.02 * g.random()
             for cyc in range(1, stop + 1):
@@ -76,7 +81,7 @@ def main():
                         sd = noise[j]
                         e = offs[j] * sd + g.gauss(0, sd)
                         if j not in NOWEAR:
-                            e += wear[j] * sd * h * gain[j][c]
+                            e += fw[j] * sd * h * gain[j][c]
                         if j in FEW:
                             e = round(e / (2 * sd)) * 2 * sd
                         v += e

@@ -8,11 +8,12 @@
 #include "core/diag.h"
 #include "core/time.h"
 #include "predict/run.h"
+#include "predict/tune.h"
 
 enum { O_LABEL = 1, O_LABEL_FROM, O_HORIZON, O_TASK, O_CAP, O_FEATURES, O_STANDARDIZE,
        O_STD_BY, O_HEALTH, O_RESET_ON, O_LEARNER, O_TREES, O_LR, O_DEPTH, O_MIN_LEAF,
        O_SUBSAMPLE, O_COLSAMPLE, O_L2, O_SEED, O_FOLDS, O_THRESHOLD, O_PROGRESS, O_MODEL,
-       O_ALERT, O_COOLDOWN, O_ALERTS_ONLY, O_STATE, O_MAX_KEYS, O_REGIMES, O_TAG };
+       O_ALERT, O_COOLDOWN, O_ALERTS_ONLY, O_STATE, O_MAX_KEYS, O_REGIMES, O_TAG, O_BUDGET, O_TRIALS };
 
 static const struct iot_opt opts[] = {
     IOT_OPT_KEY, IOT_OPT_TIME,
@@ -41,6 +42,9 @@ static const struct iot_opt opts[] = {
     { "threshold", 0, IOT_ARG, "P", "classify: decision threshold (default: best F1 in cross-validation, else 0.5)", O_THRESHOLD },
     { "progress", 0, IOT_NOARG, NULL, "show training progress on standard error when it is a terminal", O_PROGRESS },
     { "tag", 0, IOT_ARG, "TEXT", "free text for the model card (iot-predict info)", O_TAG },
+    { NULL, 0, 0, NULL, "Tuning (iot-predict tune -o MODEL [FILE]..., the training options too):", 0 },
+    { "budget", 0, IOT_ARG, "DURATION", "tune: start no trial after DURATION of wall clock (default 60s)", O_BUDGET },
+    { "trials", 0, IOT_ARG, "N", "tune: at most N trials (default: until the budget)", O_TRIALS },
     { NULL, 0, 0, NULL, "Scoring (iot-predict score -m MODEL [FILE]...), explain and info (-m MODEL):", 0 },
     { "model", 'm', IOT_ARG, "FILE", "the model file", O_MODEL },
     { "alert", 0, IOT_ARG, "X", "one work order per episode of probability >= X (regress: rul <= X)", O_ALERT },
@@ -52,13 +56,14 @@ static const struct iot_opt opts[] = {
 };
 
 static const struct iot_tool tool = {
-    "iot-predict", "train|score|explain|info [OPTION]... [FILE]...",
+    "iot-predict", "train|tune|score|explain|info [OPTION]... [FILE]...",
     "Predictive maintenance: streaming features, gradient-boosted trees, grouped validation, live scoring.",
     "Examples:\n"
     "  iot-predict train --label _rul --task regress --cap 1209600 -o m.json fleet.ndjson\n"
     "  iot-predict train --label-from 'messageType == \"failure\"' --horizon 14d \\\n"
     "      --reset-on 'messageType == \"maintenance\"' -o m.json fleet.ndjson\n"
     "  tail -F live.ndjson | iot-predict score -m m.json --alert 0.8\n"
+    "  iot-predict tune --label _rul --budget 5m --seed 7 -o best.json fleet.ndjson\n"
     "  iot-predict explain -m m.json\n"
     "  iot-predict info -m m.json",
     opts
@@ -66,7 +71,8 @@ static const struct iot_tool tool = {
 
 static struct {
     const char *label, *label_from, *features, *std_by, *reset_on, *model, *state, *regimes, *tag;
-    int64_t horizon, cooldown;
+    int64_t horizon, cooldown, budget;
+    int trials;
     int task;               /* -1 auto, 0 regress, 1 classify */
     double cap, threshold, alert, l2;
     bool standardize, health, progress, alerts_only, linear, l2_set, alert_set;
@@ -74,6 +80,7 @@ static struct {
     int64_t max_keys;
     struct iot_gbdt_params gp;
 } P = { .horizon = 14 * 86400 * IOT_NS_PER_S, .cooldown = 86400 * IOT_NS_PER_S, .task = -1,
+        .budget = 60 * IOT_NS_PER_S,
         .cap = NAN, .threshold = NAN, .folds = 5, .max_keys = 1000000 };
 
 static void on_opt(int id, const char *arg, void *ctx)
@@ -95,6 +102,10 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_HEALTH: P.health = true; break;
     case O_REGIMES: P.regimes = arg; break;
     case O_TAG: P.tag = arg; break;
+    case O_BUDGET: P.budget = iot_cli_duration("--budget", arg);
+        if (P.budget <= 0) iot_usage("--budget: expected a positive duration");
+        break;
+    case O_TRIALS: P.trials = (int)iot_cli_int("--trials", arg, 1, 100000); break;
     case O_RESET_ON: P.reset_on = arg; break;
     case O_LEARNER:
         if (strcmp(arg, "gbdt") == 0) P.linear = false;
@@ -131,12 +142,12 @@ static void on_opt(int id, const char *arg, void *ctx)
     }
 }
 
-static int cmd_train(int argc, char **argv)
+static struct iot_predict_train_job train_job(const char *what, int argc, char **argv)
 {
     if (!iot_common.output)
-        iot_usage("train: the model file is needed (-o MODEL)");
+        iot_usage("%s: the model file is needed (-o MODEL)", what);
     if (!P.label == !P.label_from)
-        iot_usage("train: give --label FIELD or --label-from COND (one of them)");
+        iot_usage("%s: give --label FIELD or --label-from COND (one of them)", what);
     bool classify = P.task >= 0 ? P.task == 1 : P.label_from != NULL;
     if (P.label_from && !classify)
         iot_usage("--label-from makes a classification label; drop --task regress");
@@ -144,7 +155,7 @@ static int cmd_train(int argc, char **argv)
         iot_usage("--cap applies to --task regress");
     if (P.regimes && P.std_by)
         iot_usage("--regimes and --standardize-by both choose the standardisation groups; give one");
-    const struct iot_predict_train_job j = {
+    return (struct iot_predict_train_job){
         .t = { .label = P.label, .label_from = P.label_from, .reset_on = P.reset_on,
                .key = iot_common.key, .time_field = iot_common.time_field, .std_by = P.std_by,
                .regimes = P.regimes, .time_unit = iot_common.time_unit, .seed = P.gp.seed,
@@ -155,7 +166,22 @@ static int cmd_train(int argc, char **argv)
         .features = P.features, .model = iot_common.output, .tag = P.tag,
         .io = { argv, argc, iot_common.max_line },
     };
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    const struct iot_predict_train_job j = train_job("train", argc, argv);
     return iot_predict_train(&j);
+}
+
+static int cmd_tune(int argc, char **argv)
+{
+    if (P.linear)
+        iot_usage("tune searches the trees' parameters; drop --learner linear");
+    if (P.folds < 2)
+        iot_usage("tune: cross-validation is needed (--folds 2 or more)");
+    const struct iot_tune_job j = { train_job("tune", argc, argv), P.budget, P.trials };
+    return iot_predict_tune(&j);
 }
 
 static int cmd_score(int argc, char **argv)
@@ -193,14 +219,15 @@ int main(int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : NULL;
     int (*run)(int, char **) = NULL;
     if (sub && strcmp(sub, "train") == 0) run = cmd_train;
+    else if (sub && strcmp(sub, "tune") == 0) run = cmd_tune;
     else if (sub && strcmp(sub, "score") == 0) run = cmd_score;
     else if (sub && strcmp(sub, "explain") == 0) run = cmd_explain;
     else if (sub && strcmp(sub, "info") == 0) run = cmd_info;
     if (!run) {
         iot_cli_parse(&tool, argc, argv, on_opt, NULL);   /* --help, --version, bad options */
         if (sub && sub[0] != '-')
-            iot_usage("unknown subcommand '%s' (train, score, explain or info)", sub);
-        iot_usage("a subcommand is needed: train, score, explain or info");
+            iot_usage("unknown subcommand '%s' (train, tune, score, explain or info)", sub);
+        iot_usage("a subcommand is needed: train, tune, score, explain or info");
     }
     int optind_ = iot_cli_parse(&tool, argc - 1, argv + 1, on_opt, NULL);
     return run(argc - 1 - optind_, argv + 1 + optind_);

@@ -370,6 +370,45 @@ CLS=(--label-from 'messageType == "failure"' --horizon 7d --reset-on 'messageTyp
     assert_failure 64
 }
 
+@test "tune: seeded random search by grouped CV, reproducible, writes the best model and the table" {
+    regime_fleet 12 > in
+    T=(-k unit --label _rul --task regress --cap 60 --folds 3)
+    for x in a:3 b:3 c:4; do
+        iot-predict tune "${T[@]}" --trials 4 --seed ${x#*:} -o ${x%:*}.json in > ${x%:*}.tab
+        jq -c 'del(.seconds)' ${x%:*}.tab > ${x%:*}.t
+        jq -c 'del(.card.training_seconds)' ${x%:*}.json > ${x%:*}.m
+    done
+    cmp a.t b.t
+    cmp a.m b.m
+    run cmp -s a.t c.t
+    assert_failure
+    run jq -sc 'map(select(.trial)) | length' a.tab
+    assert_output 4
+    # the first trial is the defaults; the best line names the trial with the lowest RMSE
+    run jq -c 'select(.trial == 1) | [.trees, .depth, .learning_rate, .ewm]' a.tab
+    assert_output '[400,4,0.05,0.1]'
+    run jq -sc '(map(select(.trial)) | min_by(.rmse) | .trial) == (.[-1].best)' a.tab
+    assert_output true
+    # the model holds the best trial's trees and only its ewm span
+    best=$(tail -1 a.tab)
+    run jq -c '[(.gbdt.trees | length), .gbdt.depth]' a.json
+    assert_output "$(printf '%s' "$best" | jq -c '[.trees, .depth]')"
+    span=$(printf '%s' "$best" | jq -r .ewm)
+    run jq -r '[.features.features[] | select(startswith("ewm"))] | map(split(",")[1] | rtrimstr(")")) | unique | join(" ")' a.json
+    assert_output "$span"
+    # one trial: exactly the model train gives
+    iot-predict tune "${T[@]}" --trials 1 -o t1.json in > /dev/null
+    iot-predict train "${T[@]}" -o tr.json in > /dev/null
+    diff <(jq -c 'del(.card)' t1.json) <(jq -c 'del(.card)' tr.json)
+    # the budget: no trial starts after it (the first always runs)
+    run sh -c "iot-predict tune ${T[*]} --budget 1ms -o b1.json in | jq -c 'select(.best) | .trials'"
+    assert_output 1
+    run iot-predict tune "${T[@]}" --learner linear -o x.json in
+    assert_failure 64
+    run iot-predict tune -k unit --label _rul --folds 0 -o x.json in
+    assert_failure 64
+}
+
 @test "usage errors exit 64" {
     run iot-predict
     assert_failure 64

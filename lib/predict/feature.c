@@ -259,12 +259,20 @@ static void add_simple(struct iot_featspec *s, int kind, int chan, double alpha)
 
 struct iot_featspec *iot_featspec_auto(char **fields, int nfields, bool reset, bool health)
 {
+    static const double a = 0.1;
+    return iot_featspec_auto_spans(fields, nfields, reset, health, &a, 1);
+}
+
+struct iot_featspec *iot_featspec_auto_spans(char **fields, int nfields, bool reset, bool health,
+                                             const double *alphas, int nalpha)
+{
     struct iot_featspec *s = iot_xcalloc(1, sizeof *s);
     for (int i = 0; i < nfields; i++)
         field_index(s, fields[i], strlen(fields[i]));
     for (int c = 0; c < s->nfields + (health ? 1 : 0); c++) {
         add_simple(s, IOT_FK_RAW, c, 0);
-        add_simple(s, IOT_FK_EWM, c, 0.1);
+        for (int k = 0; k < nalpha; k++)
+            add_simple(s, IOT_FK_EWM, c, alphas[k]);
         add_simple(s, IOT_FK_XSLOPE, c, 0);
     }
     add_simple(s, IOT_FK_COUNT, -1, 0);
@@ -274,6 +282,17 @@ struct iot_featspec *iot_featspec_auto(char **fields, int nfields, bool reset, b
     s->standardize = health;
     resolve_health(s);
     return s;
+}
+
+void iot_featspec_keep(struct iot_featspec *s, const bool *keep)
+{
+    int nk = 0;
+    for (int i = 0; i < s->nfeat; i++) {
+        if (keep[i]) s->feat[nk++] = s->feat[i];
+        else free(s->feat[i].name);
+    }
+    s->nfeat = nk;
+    mark_xs(s);
 }
 
 void iot_featspec_prune(struct iot_featspec *s, const bool *keep)

@@ -63,6 +63,11 @@ struct iot_featspec *iot_featspec_parse(const char *text, char *err, size_t errc
 /* The `auto` spec: for each field raw, ewm(0.1), xslope; then count; since_reset if reset;
  * with health: raw, ewm(0.1) and xslope of the health channel too. */
 struct iot_featspec *iot_featspec_auto(char **fields, int nfields, bool reset, bool health);
+/* The same with one ewm per alpha (alphas[0..nalpha-1]) instead of ewm(0.1). */
+struct iot_featspec *iot_featspec_auto_spans(char **fields, int nfields, bool reset, bool health,
+                                             const double *alphas, int nalpha);
+/* Keeps only the features with keep[i] true (the fields stay). */
+void iot_featspec_keep(struct iot_featspec *s, const bool *keep);
 /* Keeps only the fields with keep[i] true (and the features over them). */
 void iot_featspec_prune(struct iot_featspec *s, const bool *keep);
 void iot_featspec_free(struct iot_featspec *s);

@@ -220,7 +220,9 @@ static void end_peek(struct iot_trainset *ts)
 {
     int nf;
     char **fields = discover(ts, &nf);
-    ts->s = iot_featspec_auto(fields, nf, ts->o.reset_on != NULL, ts->o.health);
+    ts->s = ts->o.alphas ? iot_featspec_auto_spans(fields, nf, ts->o.reset_on != NULL, ts->o.health,
+                                                   ts->o.alphas, ts->o.nalphas)
+                         : iot_featspec_auto(fields, nf, ts->o.reset_on != NULL, ts->o.health);
     iot_strv_free(fields);
     prepare(ts);
     for (size_t i = 0; i < ts->nheld; i++) {

@@ -21,6 +21,8 @@ struct iot_train_opts {
     const char *regimes;        /* --regimes: operating-setting fields, or NULL */
     int time_unit;              /* enum iot_time_unit: numeric times */
     uint64_t seed;              /* regime clustering */
+    const double *alphas;       /* auto spec: one ewm per alpha (NULL: ewm(0.1)) */
+    int nalphas;
     bool classify, standardize, health;
     int64_t horizon;            /* ns: with label_from, a failure within it labels a row 1 */
     double cap;                 /* regress: clip the label at cap; NaN = none */
