@@ -1,22 +1,19 @@
 /* iot-predict: predictive maintenance. train builds model-owned streaming features and fits
  * gradient-boosted trees or a linear model with grouped cross-validation; score runs the same
- * features over a live stream and adds failureProbability or rul; explain prints importances. */
+ * features over a live stream and adds failureProbability or rul; explain prints importances;
+ * info prints the model card. Options and wiring only: the jobs live in lib/predict/run. */
 #include <math.h>
 #include <string.h>
 #include "core/cli.h"
 #include "core/diag.h"
-#include "predict/fit.h"
-#include "core/in.h"
-#include "predict/model.h"
-#include "core/out.h"
-#include "predict/score.h"
 #include "core/time.h"
-#include "predict/train.h"
+#include "predict/run.h"
+#include "predict/tune.h"
 
 enum { O_LABEL = 1, O_LABEL_FROM, O_HORIZON, O_TASK, O_CAP, O_FEATURES, O_STANDARDIZE,
        O_STD_BY, O_HEALTH, O_RESET_ON, O_LEARNER, O_TREES, O_LR, O_DEPTH, O_MIN_LEAF,
        O_SUBSAMPLE, O_COLSAMPLE, O_L2, O_SEED, O_FOLDS, O_THRESHOLD, O_PROGRESS, O_MODEL,
-       O_ALERT, O_COOLDOWN, O_ALERTS_ONLY, O_STATE, O_MAX_KEYS };
+       O_ALERT, O_COOLDOWN, O_ALERTS_ONLY, O_STATE, O_MAX_KEYS, O_REGIMES, O_TAG, O_BUDGET, O_TRIALS };
 
 static const struct iot_opt opts[] = {
     IOT_OPT_KEY, IOT_OPT_TIME,
@@ -29,6 +26,7 @@ static const struct iot_opt opts[] = {
     { "features", 0, IOT_ARG, "SPEC|FILE", "feature spec (see iot-predict(1)) or a JSON spec file; default auto", O_FEATURES },
     { "standardize", 0, IOT_NOARG, NULL, "standardise the input fields by their training mean and sd", O_STANDARDIZE },
     { "standardize-by", 0, IOT_ARG, "FIELD[,FIELD]", "standardise per operating-condition group (implies --standardize)", O_STD_BY },
+    { "regimes", 0, IOT_ARG, "FIELD[,FIELD]", "operating-setting fields: k-means regimes, fields standardised per regime", O_REGIMES },
     { "health", 0, IOT_NOARG, NULL, "add a health-index channel: first principal component of the standardised fields", O_HEALTH },
     { "reset-on", 0, IOT_ARG, "COND", "records that reset expanding features and counters, e.g. maintenance", O_RESET_ON },
     { "learner", 0, IOT_ARG, "NAME", "gbdt (default) or linear (L2 logistic / ridge regression)", O_LEARNER },
@@ -43,10 +41,14 @@ static const struct iot_opt opts[] = {
     { "folds", 0, IOT_ARG, "K", "k-fold cross-validation grouped by key; 0 = none (default 5)", O_FOLDS },
     { "threshold", 0, IOT_ARG, "P", "classify: decision threshold (default: best F1 in cross-validation, else 0.5)", O_THRESHOLD },
     { "progress", 0, IOT_NOARG, NULL, "show training progress on standard error when it is a terminal", O_PROGRESS },
-    { NULL, 0, 0, NULL, "Scoring (iot-predict score -m MODEL [FILE]...), explain (-m MODEL):", 0 },
+    { "tag", 0, IOT_ARG, "TEXT", "free text for the model card (iot-predict info)", O_TAG },
+    { NULL, 0, 0, NULL, "Tuning (iot-predict tune -o MODEL [FILE]..., the training options too):", 0 },
+    { "budget", 0, IOT_ARG, "DURATION", "tune: start no trial after DURATION of wall clock (default 60s)", O_BUDGET },
+    { "trials", 0, IOT_ARG, "N", "tune: at most N trials (default: until the budget)", O_TRIALS },
+    { NULL, 0, 0, NULL, "Scoring (iot-predict score -m MODEL [FILE]...), explain and info (-m MODEL):", 0 },
     { "model", 'm', IOT_ARG, "FILE", "the model file", O_MODEL },
-    { "alert", 0, IOT_ARG, "X", "emit a work-order record when probability >= X (regress: rul <= X)", O_ALERT },
-    { "cooldown", 0, IOT_ARG, "DURATION", "at most one alert per key within DURATION (default 1d)", O_COOLDOWN },
+    { "alert", 0, IOT_ARG, "X", "one work order per episode of probability >= X (regress: rul <= X)", O_ALERT },
+    { "cooldown", 0, IOT_ARG, "DURATION", "an episode ends at maintenance, failure or DURATION safe (default 1d)", O_COOLDOWN },
     { "alerts-only", 0, IOT_NOARG, NULL, "write only the alert records", O_ALERTS_ONLY },
     { "state", 0, IOT_ARG, "FILE", "keep per-key feature state in FILE across runs", O_STATE },
     { "max-keys", 0, IOT_ARG, "N", "at most N keys in memory (default 1000000)", O_MAX_KEYS },
@@ -54,20 +56,23 @@ static const struct iot_opt opts[] = {
 };
 
 static const struct iot_tool tool = {
-    "iot-predict", "train|score|explain [OPTION]... [FILE]...",
+    "iot-predict", "train|tune|score|explain|info [OPTION]... [FILE]...",
     "Predictive maintenance: streaming features, gradient-boosted trees, grouped validation, live scoring.",
     "Examples:\n"
     "  iot-predict train --label _rul --task regress --cap 1209600 -o m.json fleet.ndjson\n"
     "  iot-predict train --label-from 'messageType == \"failure\"' --horizon 14d \\\n"
     "      --reset-on 'messageType == \"maintenance\"' -o m.json fleet.ndjson\n"
     "  tail -F live.ndjson | iot-predict score -m m.json --alert 0.8\n"
-    "  iot-predict explain -m m.json",
+    "  iot-predict tune --label _rul --budget 5m --seed 7 -o best.json fleet.ndjson\n"
+    "  iot-predict explain -m m.json\n"
+    "  iot-predict info -m m.json",
     opts
 };
 
 static struct {
-    const char *label, *label_from, *features, *std_by, *reset_on, *model, *state;
-    int64_t horizon, cooldown;
+    const char *label, *label_from, *features, *std_by, *reset_on, *model, *state, *regimes, *tag;
+    int64_t horizon, cooldown, budget;
+    int trials;
     int task;               /* -1 auto, 0 regress, 1 classify */
     double cap, threshold, alert, l2;
     bool standardize, health, progress, alerts_only, linear, l2_set, alert_set;
@@ -75,6 +80,7 @@ static struct {
     int64_t max_keys;
     struct iot_gbdt_params gp;
 } P = { .horizon = 14 * 86400 * IOT_NS_PER_S, .cooldown = 86400 * IOT_NS_PER_S, .task = -1,
+        .budget = 60 * IOT_NS_PER_S,
         .cap = NAN, .threshold = NAN, .folds = 5, .max_keys = 1000000 };
 
 static void on_opt(int id, const char *arg, void *ctx)
@@ -94,6 +100,12 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_STANDARDIZE: P.standardize = true; break;
     case O_STD_BY: P.std_by = arg; P.standardize = true; break;
     case O_HEALTH: P.health = true; break;
+    case O_REGIMES: P.regimes = arg; break;
+    case O_TAG: P.tag = arg; break;
+    case O_BUDGET: P.budget = iot_cli_duration("--budget", arg);
+        if (P.budget <= 0) iot_usage("--budget: expected a positive duration");
+        break;
+    case O_TRIALS: P.trials = (int)iot_cli_int("--trials", arg, 1, 100000); break;
     case O_RESET_ON: P.reset_on = arg; break;
     case O_LEARNER:
         if (strcmp(arg, "gbdt") == 0) P.linear = false;
@@ -130,108 +142,75 @@ static void on_opt(int id, const char *arg, void *ctx)
     }
 }
 
-static int cmd_train(int argc, char **argv)
+static struct iot_predict_train_job train_job(const char *what, int argc, char **argv)
 {
     if (!iot_common.output)
-        iot_usage("train: the model file is needed (-o MODEL)");
+        iot_usage("%s: the model file is needed (-o MODEL)", what);
     if (!P.label == !P.label_from)
-        iot_usage("train: give --label FIELD or --label-from COND (one of them)");
+        iot_usage("%s: give --label FIELD or --label-from COND (one of them)", what);
     bool classify = P.task >= 0 ? P.task == 1 : P.label_from != NULL;
     if (P.label_from && !classify)
         iot_usage("--label-from makes a classification label; drop --task regress");
     if (!isnan(P.cap) && classify)
         iot_usage("--cap applies to --task regress");
-    const struct iot_train_opts to = {
-        .label = P.label, .label_from = P.label_from, .reset_on = P.reset_on,
-        .key = iot_common.key, .time_field = iot_common.time_field, .std_by = P.std_by,
-        .classify = classify, .standardize = P.standardize, .health = P.health,
-        .horizon = P.horizon, .cap = P.cap, .max_keys = P.max_keys,
+    if (P.regimes && P.std_by)
+        iot_usage("--regimes and --standardize-by both choose the standardisation groups; give one");
+    return (struct iot_predict_train_job){
+        .t = { .label = P.label, .label_from = P.label_from, .reset_on = P.reset_on,
+               .key = iot_common.key, .time_field = iot_common.time_field, .std_by = P.std_by,
+               .regimes = P.regimes, .time_unit = iot_common.time_unit, .seed = P.gp.seed,
+               .classify = classify, .standardize = P.standardize, .health = P.health,
+               .horizon = P.horizon, .cap = P.cap, .max_keys = P.max_keys },
+        .f = { .classify = classify, .linear = P.linear, .progress = P.progress, .l2_set = P.l2_set,
+               .l2 = P.l2, .gp = P.gp, .folds = P.folds, .threshold = P.threshold },
+        .features = P.features, .model = iot_common.output, .tag = P.tag,
+        .io = { argv, argc, iot_common.max_line },
     };
-    struct iot_trainset *ts = iot_trainset_new(&to, iot_train_spec(P.features));
-    struct iot_in *in = iot_in_open(argv, argc, iot_common.max_line);
-    char *line;
-    size_t len;
-    struct iot_src src;
-    while (!iot_stop_requested && iot_in_next(in, &line, &len, &src))
-        iot_trainset_line(ts, line, len, &src);
-    iot_in_close(in);
-    iot_trainset_finish(ts);
+}
 
-    const struct iot_fit_opts fo = {
-        .classify = classify, .linear = P.linear, .progress = P.progress, .l2_set = P.l2_set,
-        .l2 = P.l2, .gp = P.gp, .folds = P.folds, .threshold = P.threshold,
-    };
-    struct iot_trainset_rows d = iot_trainset_rows(ts);
-    double threshold;
-    json_t *metrics = iot_fit_cv(&fo, d, iot_out_open("-", 0), &threshold);
-    struct iot_learned L = iot_fit_learn(&fo, d.X, d.n, d.p, d.y, "model");
-    struct iot_model M = {
-        .classify = classify, .label = (char *)P.label, .label_from = (char *)P.label_from,
-        .reset_on = (char *)P.reset_on, .key = (char *)iot_common.key,
-        .time_field = (char *)iot_common.time_field,
-        .output = classify ? "failureProbability" : "rul", .horizon = P.horizon, .cap = P.cap,
-        .threshold = threshold, .spec = (struct iot_featspec *)iot_trainset_spec(ts),
-        .gbdt = L.g, .lin = L.l, .metrics = metrics, .data = iot_trainset_digest(ts),
-    };
-    iot_model_save(&M, iot_common.output);
-    iot_stat_add("training_rows", (int64_t)d.n);
-    iot_stat_add("features", d.p);
-    json_decref(metrics);
-    json_decref(M.data);
-    iot_fit_free(&L);
-    iot_trainset_free(ts);
-    return iot_diag_finish();
+static int cmd_train(int argc, char **argv)
+{
+    const struct iot_predict_train_job j = train_job("train", argc, argv);
+    return iot_predict_train(&j);
+}
+
+static int cmd_tune(int argc, char **argv)
+{
+    if (P.linear)
+        iot_usage("tune searches the trees' parameters; drop --learner linear");
+    if (P.folds < 2)
+        iot_usage("tune: cross-validation is needed (--folds 2 or more)");
+    const struct iot_tune_job j = { train_job("tune", argc, argv), P.budget, P.trials };
+    return iot_predict_tune(&j);
 }
 
 static int cmd_score(int argc, char **argv)
 {
     if (!P.model)
         iot_usage("score: the model is needed (-m MODEL)");
-    struct iot_model *m = iot_model_load(P.model);
-    iot_common.key = m->key;
-    iot_common.time_field = m->time_field;
-    const struct iot_score_opts so = {
-        .alert_set = P.alert_set, .alert = P.alert, .cooldown = P.cooldown,
-        .alerts_only = P.alerts_only, .max_keys = P.max_keys, .batch = iot_common.unbuffered ? 1 : 64,
+    const struct iot_predict_score_job j = {
+        .model = P.model, .state = P.state, .unbuffered = iot_common.unbuffered,
+        .s = { .alert_set = P.alert_set, .alert = P.alert, .cooldown = P.cooldown,
+               .alerts_only = P.alerts_only, .max_keys = P.max_keys, .time_unit = iot_common.time_unit },
+        .io = { argv, argc, iot_common.max_line },
     };
-    struct iot_scorer *sc = iot_scorer_new(m, &so);
-    if (P.state)
-        iot_scorer_state_load(sc, P.state);
-    struct iot_in *in = iot_in_open(argv, argc, iot_common.max_line);
-    struct iot_out *o = iot_out_std();
-    char *line;
-    size_t len;
-    struct iot_src src;
-    for (;;) {
-        /* the batch goes out when full or when the input has no complete line ready */
-        if (iot_scorer_pending(sc) && (iot_scorer_full(sc) || iot_in_wait(in, 0) == 0))
-            iot_scorer_flush(sc, o);
-        if (iot_stop_requested || !iot_in_next(in, &line, &len, &src))
-            break;
-        iot_scorer_line(sc, o, line, len, &src);
-    }
-    iot_scorer_flush(sc, o);
-    iot_in_close(in);
-    if (P.state)
-        iot_scorer_state_save(sc, P.state);
-    int rc = iot_diag_finish();
-    iot_scorer_free(sc);
-    iot_model_free(m);
-    return rc;
+    return iot_predict_score(&j);
 }
 
-static int cmd_explain(int argc, char **argv)
+static int cmd_model(int argc, char **argv, const char *what, int (*fn)(const char *))
 {
-    (void)argv;
+    /* explain and info: -m MODEL, or the model as the one operand */
+    if (!P.model && argc == 1)
+        P.model = argv[0], argc = 0;
     if (!P.model)
-        iot_usage("explain: the model is needed (-m MODEL)");
+        iot_usage("%s: the model is needed (-m MODEL)", what);
     if (argc > 0)
-        iot_usage("explain takes no input files");
-    struct iot_model *m = iot_model_load(P.model);
-    iot_model_explain(m, iot_out_std());
-    iot_model_free(m);
-    return iot_diag_finish();
+        iot_usage("%s takes no input files", what);
+    return fn(P.model);
 }
+
+static int cmd_explain(int argc, char **argv) { return cmd_model(argc, argv, "explain", iot_predict_explain); }
+static int cmd_info(int argc, char **argv) { return cmd_model(argc, argv, "info", iot_predict_info); }
 
 int main(int argc, char **argv)
 {
@@ -240,13 +219,15 @@ int main(int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : NULL;
     int (*run)(int, char **) = NULL;
     if (sub && strcmp(sub, "train") == 0) run = cmd_train;
+    else if (sub && strcmp(sub, "tune") == 0) run = cmd_tune;
     else if (sub && strcmp(sub, "score") == 0) run = cmd_score;
     else if (sub && strcmp(sub, "explain") == 0) run = cmd_explain;
+    else if (sub && strcmp(sub, "info") == 0) run = cmd_info;
     if (!run) {
         iot_cli_parse(&tool, argc, argv, on_opt, NULL);   /* --help, --version, bad options */
         if (sub && sub[0] != '-')
-            iot_usage("unknown subcommand '%s' (train, score or explain)", sub);
-        iot_usage("a subcommand is needed: train, score or explain");
+            iot_usage("unknown subcommand '%s' (train, tune, score, explain or info)", sub);
+        iot_usage("a subcommand is needed: train, tune, score, explain or info");
     }
     int optind_ = iot_cli_parse(&tool, argc - 1, argv + 1, on_opt, NULL);
     return run(argc - 1 - optind_, argv + 1 + optind_);

@@ -12,7 +12,7 @@
 
 #define DAY_NS 86400e9
 static const char *const kind_name[] = { "raw", "count", "ewm", "mean", "std", "min", "max",
-    "slope", "xmean", "xslope", "hour", "dow", "since_reset" };
+    "slope", "xmean", "xslope", "hour", "dow", "since_reset", "since" };
 
 static int field_index(struct iot_featspec *s, const char *name, size_t n)
 {
@@ -24,6 +24,8 @@ static int field_index(struct iot_featspec *s, const char *name, size_t n)
         if (strlen(s->fields[i]) == n && memcmp(s->fields[i], name, n) == 0)
             return i;
     s->fields = iot_xrealloc(s->fields, (size_t)(s->nfields + 1) * sizeof *s->fields);
+    s->ftime = iot_xrealloc(s->ftime, (size_t)(s->nfields + 1) * sizeof *s->ftime);
+    s->ftime[s->nfields] = false;
     char *f = iot_xmalloc(n + 1);
     memcpy(f, name, n);
     f[n] = 0;
@@ -104,6 +106,13 @@ static int parse_item(struct iot_featspec *s, const char *p, size_t n, char *err
         return -1;
     }
     f->chan = field_index(s, a, (size_t)(fe - a));
+    if (kind == IOT_FK_SINCEF) {
+        if (f->chan < 0) {
+            snprintf(err, cap, "'%.*s': health is not a time", (int)n, p);
+            return -1;
+        }
+        s->ftime[f->chan] = true;
+    }
     bool rolling = kind >= IOT_FK_RMEAN && kind <= IOT_FK_RSLOPE;
     bool wants = kind == IOT_FK_EWM || rolling;
     if (wants != (comma != NULL)) {
@@ -179,6 +188,20 @@ static void resolve_health(struct iot_featspec *s)
     mark_xs(s);
 }
 
+/* a field read as a time by since() cannot also be read as a number */
+static int check_time_fields(const struct iot_featspec *s, char *err, size_t cap)
+{
+    for (int i = 0; i < s->nfeat; i++) {
+        const struct iot_feat *f = &s->feat[i];
+        if (f->chan >= 0 && f->chan < s->nfields && s->ftime[f->chan] && f->kind != IOT_FK_SINCEF) {
+            snprintf(err, cap, "'%s': %s is a time (read by since()), not a number", f->name,
+                     s->fields[f->chan]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int parse_into(struct iot_featspec *s, const char *text, char *err, size_t cap)
 {
     const char *p = text;
@@ -221,6 +244,10 @@ struct iot_featspec *iot_featspec_parse(const char *text, char *err, size_t errc
         return NULL;
     }
     resolve_health(s);
+    if (check_time_fields(s, err, errcap) != 0) {
+        iot_featspec_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -232,12 +259,20 @@ static void add_simple(struct iot_featspec *s, int kind, int chan, double alpha)
 
 struct iot_featspec *iot_featspec_auto(char **fields, int nfields, bool reset, bool health)
 {
+    static const double a = 0.1;
+    return iot_featspec_auto_spans(fields, nfields, reset, health, &a, 1);
+}
+
+struct iot_featspec *iot_featspec_auto_spans(char **fields, int nfields, bool reset, bool health,
+                                             const double *alphas, int nalpha)
+{
     struct iot_featspec *s = iot_xcalloc(1, sizeof *s);
     for (int i = 0; i < nfields; i++)
         field_index(s, fields[i], strlen(fields[i]));
     for (int c = 0; c < s->nfields + (health ? 1 : 0); c++) {
         add_simple(s, IOT_FK_RAW, c, 0);
-        add_simple(s, IOT_FK_EWM, c, 0.1);
+        for (int k = 0; k < nalpha; k++)
+            add_simple(s, IOT_FK_EWM, c, alphas[k]);
         add_simple(s, IOT_FK_XSLOPE, c, 0);
     }
     add_simple(s, IOT_FK_COUNT, -1, 0);
@@ -249,12 +284,24 @@ struct iot_featspec *iot_featspec_auto(char **fields, int nfields, bool reset, b
     return s;
 }
 
+void iot_featspec_keep(struct iot_featspec *s, const bool *keep)
+{
+    int nk = 0;
+    for (int i = 0; i < s->nfeat; i++) {
+        if (keep[i]) s->feat[nk++] = s->feat[i];
+        else free(s->feat[i].name);
+    }
+    s->nfeat = nk;
+    mark_xs(s);
+}
+
 void iot_featspec_prune(struct iot_featspec *s, const bool *keep)
 {
     int *map = iot_xmalloc((size_t)(s->nfields + 1) * sizeof *map), nf = 0;
     for (int i = 0; i < s->nfields; i++) {
         if (keep[i]) {
             map[i] = nf;
+            s->ftime[nf] = s->ftime[i];
             s->fields[nf++] = s->fields[i];
         } else {
             map[i] = -1;
@@ -289,6 +336,8 @@ void iot_featspec_free(struct iot_featspec *s)
     for (int i = 0; i < s->ngroups; i++) free(s->gkeys[i]);
     free(s->fields); free(s->feat); free(s->groupby); free(s->gkeys);
     free(s->gmean); free(s->gsd); free(s->pcw); free(s->xs_used); free(s->plan);
+    free(s->ftime); free(s->rgroup);
+    iot_regimes_free(s->regimes);
     if (s->gindex)
         iot_keytab_free(s->gindex, NULL);
     free(s);
@@ -343,8 +392,38 @@ int iot_featspec_group(const struct iot_featspec *s, const char *key, size_t kle
     return ix ? *ix : 0;
 }
 
+const char *iot_featspec_regime_key(int r, char buf[16])
+{
+    snprintf(buf, 16, "#%d", r);
+    return buf;
+}
+
+int iot_featspec_regime_group(const struct iot_featspec *s, int r)
+{
+    return r >= 0 && s->rgroup && s->regimes && r < s->regimes->k ? s->rgroup[r] : 0;
+}
+
+void iot_featspec_set_regimes(struct iot_featspec *s, struct iot_regimes *R)
+{
+    if (R != s->regimes)
+        iot_regimes_free(s->regimes);
+    s->regimes = R;
+    free(s->rgroup);
+    s->rgroup = NULL;
+    if (!R)
+        return;
+    s->rgroup = iot_xcalloc((size_t)R->k, sizeof *s->rgroup);
+    for (int r = 0; r < R->k; r++) {
+        char b[16];
+        iot_featspec_regime_key(r, b);
+        s->rgroup[r] = iot_featspec_group(s, b, strlen(b));
+    }
+}
+
 static inline double zval(const struct iot_featspec *s, int g, int j, double v)
 {
+    if (s->ftime && s->ftime[j])
+        return 0;           /* times take no part in the health index */
     if (!s->standardize || !s->fitted)
         return v;
     return (v - s->gmean[(size_t)g * s->nfields + j]) / s->gsd[(size_t)g * s->nfields + j];
@@ -360,9 +439,14 @@ void iot_featspec_fit(struct iot_featspec *s, const double *X, size_t n,
     if (s->gindex) iot_keytab_free(s->gindex, NULL);
     s->gindex = NULL;
     add_group(s, "", 0);
+    for (int r = 0; s->regimes && r < s->regimes->k; r++) {    /* regime r is group r + 1 */
+        char b[16];
+        iot_featspec_regime_key(r, b);
+        add_group(s, b, strlen(b));
+    }
     int *gi = iot_xmalloc((n + 1) * sizeof *gi);
     for (size_t i = 0; i < n; i++)
-        gi[i] = gkey && gkey[i] && s->ngroupby > 0 ? add_group(s, gkey[i], strlen(gkey[i])) : 0;
+        gi[i] = gkey && gkey[i] && (s->ngroupby > 0 || s->regimes) ? add_group(s, gkey[i], strlen(gkey[i])) : 0;
     /* Welford per group and field; group 0 accumulates every row */
     size_t G = (size_t)s->ngroups;
     double *cnt = iot_xcalloc(G * nf, sizeof *cnt), *mean = iot_xcalloc(G * nf, sizeof *mean),
@@ -575,11 +659,15 @@ void iot_feat_update_strided(const struct iot_featspec *s, struct iot_featstate 
     else
         for (int j = 0; j < nf; j++)
             z[j] = x[j];
+    if (s->ftime)           /* since(): days, as read */
+        for (int j = 0; j < nf; j++)
+            if (s->ftime[j]) z[j] = x[j];
     z[nf] = NAN;
     if (s->pcw) {       /* health on standardised values even when fields are not */
         double h = 0;
         for (int j = 0; j < nf; j++)
-            h += s->pcw[j] * (s->standardize ? z[j] : (x[j] - gm[j]) / gs[j]);
+            if (!(s->ftime && s->ftime[j]))
+                h += s->pcw[j] * (s->standardize ? z[j] : (x[j] - gm[j]) / gs[j]);
         z[nf] = h;
     }
     double td = (double)t / DAY_NS;
@@ -650,6 +738,7 @@ void iot_feat_update_strided(const struct iot_featspec *s, struct iot_featstate 
             break;
         }
         case IOT_FK_SINCE: v = st->has_reset ? (double)(t - st->reset_t) / DAY_NS : NAN; break;
+        case IOT_FK_SINCEF: v = zc; break;
         }
         out[(size_t)i * stride] = (float)v;
     }
@@ -691,6 +780,8 @@ json_t *iot_featspec_to_json(const struct iot_featspec *s)
     json_object_set_new(j, "standardize", json_boolean(s->standardize));
     json_object_set_new(j, "standardize_by", by);
     json_object_set_new(j, "health", json_boolean(s->health));
+    if (s->regimes)
+        json_object_set_new(j, "regimes", iot_regimes_to_json(s->regimes));
     if (s->fitted) {
         json_t *gs = json_array();
         for (int g = 0; g < s->ngroups; g++) {
@@ -767,6 +858,14 @@ struct iot_featspec *iot_featspec_from_json(const json_t *j, char *err, size_t c
             goto bad;
         }
     }
+    const json_t *rj = json_object_get(j, "regimes");
+    if (rj) {
+        if (!s->fitted || s->ngroupby) goto bad;
+        struct iot_regimes *R = iot_regimes_from_json(rj, err, cap);
+        if (!R) goto fail;
+        iot_featspec_set_regimes(s, R);
+    }
+    if (check_time_fields(s, err, cap) != 0) goto fail;
     return s;
 bad:
     snprintf(err, cap, "feature spec: malformed");

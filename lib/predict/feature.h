@@ -3,10 +3,12 @@
  *
  * Spec text: comma-separated items
  *   raw(F)  ewm(F,ALPHA)  mean(F,W) std(F,W) min(F,W) max(F,W) slope(F,W)  xmean(F) xslope(F)
- *   count  hour  dow  since_reset
+ *   count  hour  dow  since_reset  since(F)
  * F is a field path or `health` (the first principal component of the standardised fields);
  * W is a number of events (`24`) or a duration (`6h`); x-features are expanding since the start
- * or the last reset. Slopes are per day, least squares of value over event time.
+ * or the last reset. Slopes are per day, least squares of value over event time. since(F) is
+ * the days from the date or timestamp in field F (e.g. an asset registry's lastMaintenance) to
+ * the event time; F is read as a time, never standardised, and no other feature may read it.
  * Steps per event: raw field values → standardised (if fitted; by group) → health channel →
  * per-key state update → feature vector. Missing values (NaN) leave the state unchanged. */
 #ifndef IOT_FEATURE_H
@@ -15,10 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "regime.h"
 
 enum iot_fk { IOT_FK_RAW, IOT_FK_COUNT, IOT_FK_EWM, IOT_FK_RMEAN, IOT_FK_RSTD, IOT_FK_RMIN,
               IOT_FK_RMAX, IOT_FK_RSLOPE, IOT_FK_XMEAN, IOT_FK_XSLOPE, IOT_FK_HOUR, IOT_FK_DOW,
-              IOT_FK_SINCE };
+              IOT_FK_SINCE, IOT_FK_SINCEF };
 
 struct iot_feat {
     int kind;           /* enum iot_fk */
@@ -32,12 +35,15 @@ struct iot_feat {
 struct iot_featspec {
     int nfields;
     char **fields;              /* input fields (paths) */
+    bool *ftime;                /* [nfields] read as a time by since(F), or NULL */
     int nfeat;
     struct iot_feat *feat;
     bool health;                /* health channel wanted (fitted weights in pcw) */
     bool standardize;           /* standardise the fields (fitted at training) */
     int ngroupby;
     char **groupby;             /* --standardize-by fields; values joined by '\x1f' */
+    struct iot_regimes *regimes;    /* --regimes: the group of a record is its regime (or NULL) */
+    int *rgroup;                /* [regimes->k] standardisation group of each regime */
     /* fitted: group 0 is the global one (key ""); others by group key */
     int ngroups;
     char **gkeys;
@@ -57,6 +63,11 @@ struct iot_featspec *iot_featspec_parse(const char *text, char *err, size_t errc
 /* The `auto` spec: for each field raw, ewm(0.1), xslope; then count; since_reset if reset;
  * with health: raw, ewm(0.1) and xslope of the health channel too. */
 struct iot_featspec *iot_featspec_auto(char **fields, int nfields, bool reset, bool health);
+/* The same with one ewm per alpha (alphas[0..nalpha-1]) instead of ewm(0.1). */
+struct iot_featspec *iot_featspec_auto_spans(char **fields, int nfields, bool reset, bool health,
+                                             const double *alphas, int nalpha);
+/* Keeps only the features with keep[i] true (the fields stay). */
+void iot_featspec_keep(struct iot_featspec *s, const bool *keep);
 /* Keeps only the fields with keep[i] true (and the features over them). */
 void iot_featspec_prune(struct iot_featspec *s, const bool *keep);
 void iot_featspec_free(struct iot_featspec *s);
@@ -71,6 +82,12 @@ void iot_featspec_fit(struct iot_featspec *s, const double *X, size_t n,
 void iot_featspec_field_sd(const struct iot_featspec *s, const double *X, size_t n, double *out);
 /* Index of a standardisation group for a key (0 = global, also for unseen keys). */
 int iot_featspec_group(const struct iot_featspec *s, const char *key, size_t klen);
+/* With regimes: the group key of regime r ("#r", in buf of 16 bytes), and after fitting the
+ * group index of regime r (0, the global group, for r < 0: settings missing). */
+const char *iot_featspec_regime_key(int r, char buf[16]);
+int iot_featspec_regime_group(const struct iot_featspec *s, int r);
+/* Sets the fitted regimes (taken) and maps them to the fitted groups. */
+void iot_featspec_set_regimes(struct iot_featspec *s, struct iot_regimes *R);
 
 /* Serialises the spec and its fitted parameters (exact doubles). from_json returns NULL with
  * a message in err when the JSON is not a valid spec. */

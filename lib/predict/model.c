@@ -78,6 +78,8 @@ json_t *iot_model_to_json(const struct iot_model *m)
         json_object_set(j, "metrics", m->metrics);
     if (m->data)
         json_object_set(j, "training_data", m->data);
+    json_object_set_new(j, "card", json_pack("{s:o,s:o}", "tag", str_or_null(m->tag),
+                        "training_seconds", iot_json_real(m->train_seconds)));
     return j;
 }
 
@@ -120,6 +122,10 @@ struct iot_model *iot_model_from_json(const json_t *j, char *err, size_t cap)
     const json_t *fmt = json_object_get(j, "format");
     if (!json_is_integer(fmt))
         FAIL("no format version");
+    if (json_integer_value(fmt) >= 1 && json_integer_value(fmt) < IOT_MODEL_FORMAT)
+        FAIL("model format %lld was written by an older iot-predict, this one reads format %d "
+             "(regimes, since() and the model card came with it): train the model again",
+             (long long)json_integer_value(fmt), IOT_MODEL_FORMAT);
     if (json_integer_value(fmt) != IOT_MODEL_FORMAT)
         FAIL("model format %lld, this iot-predict reads format %d", (long long)json_integer_value(fmt),
              IOT_MODEL_FORMAT);
@@ -209,6 +215,13 @@ struct iot_model *iot_model_from_json(const json_t *j, char *err, size_t cap)
     const json_t *mt = json_object_get(j, "metrics"), *dt = json_object_get(j, "training_data");
     m->metrics = mt ? json_incref((json_t *)mt) : NULL;
     m->data = dt ? json_incref((json_t *)dt) : NULL;
+    const json_t *card = json_object_get(j, "card");
+    if (!json_is_object(card))
+        FAIL("no model card");
+    m->tag = dup_or_null(json_object_get(card, "tag"));
+    m->written_by = dup_or_null(json_object_get(j, "written_by"));
+    const json_t *ts = json_object_get(card, "training_seconds");
+    m->train_seconds = json_is_number(ts) ? json_number_value(ts) : NAN;
     return m;
 fail:
     iot_model_free(m);
@@ -242,7 +255,7 @@ void iot_model_free(struct iot_model *m)
 {
     if (!m) return;
     free(m->label); free(m->label_from); free(m->reset_on); free(m->key); free(m->time_field);
-    free(m->output);
+    free(m->output); free(m->tag); free(m->written_by);
     iot_featspec_free(m->spec);
     iot_gbdt_free(m->gbdt);
     iot_linmodel_free(m->lin);
@@ -286,4 +299,44 @@ void iot_model_explain(const struct iot_model *m, struct iot_out *o)
         iot_out_eol(o);
     }
     free(v);
+}
+
+json_t *iot_model_card(const struct iot_model *m)
+{
+    const struct iot_featspec *s = m->spec;
+    json_t *c = json_object(), *feats = json_array();
+    for (int i = 0; i < s->nfeat; i++) json_array_append_new(feats, json_string(s->feat[i].name));
+    json_object_set_new(c, "format", json_integer(IOT_MODEL_FORMAT));
+    json_object_set_new(c, "written_by", str_or_null(m->written_by ? m->written_by : "iot-predict " IOT_VERSION));
+    json_object_set_new(c, "tag", str_or_null(m->tag));
+    json_object_set_new(c, "task", json_string(m->classify ? "classify" : "regress"));
+    json_object_set_new(c, "label", str_or_null(m->label));
+    json_object_set_new(c, "label_from", str_or_null(m->label_from));
+    json_object_set_new(c, "reset_on", str_or_null(m->reset_on));
+    json_object_set_new(c, "key", json_string(m->key));
+    json_object_set_new(c, "learner", m->gbdt ? json_pack("{s:s,s:i,s:i}", "name", "gbdt", "trees",
+                        m->gbdt->n_trees, "depth", m->gbdt->depth) : json_pack("{s:s}", "name", "linear"));
+    json_object_set_new(c, "features", feats);
+    json_object_set_new(c, "standardize", json_boolean(s->standardize));
+    if (s->regimes) {
+        const struct iot_regimes *R = s->regimes;
+        json_t *r = iot_regimes_to_json(R), *list = json_array();
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(r, "regimes"), i, e)      /* the readable parts */
+            json_array_append_new(list, json_pack("{s:O,s:O}", "settings", json_object_get(e, "settings"),
+                                                  "rows", json_object_get(e, "rows")));
+        json_object_set_new(c, "regimes", json_pack("{s:O,s:i,s:O,s:O,s:o}", "fields",
+            json_object_get(r, "fields"), "k", R->k, "rule", json_object_get(r, "rule"),
+            "silhouette", json_object_get(r, "silhouette"), "regimes", list));
+        json_decref(r);
+    } else {
+        json_object_set_new(c, "regimes", json_null());
+    }
+    json_object_set_new(c, "training_data", m->data ? json_incref(m->data) : json_null());
+    const json_t *ov = m->metrics ? json_object_get(m->metrics, "overall") : NULL;
+    json_object_set_new(c, "cv", ov ? json_incref((json_t *)ov) : json_null());
+    json_object_set_new(c, "threshold", m->classify ? iot_json_real(m->threshold) : json_null());
+    json_object_set_new(c, "training_seconds", iot_json_real(m->train_seconds));
+    return c;
 }

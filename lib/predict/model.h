@@ -12,7 +12,8 @@
 #include "linmodel.h"
 #include "core/out.h"
 
-#define IOT_MODEL_FORMAT 1
+/* 2: operating regimes, since() fields, the model card (format 1 files are refused) */
+#define IOT_MODEL_FORMAT 2
 
 struct iot_model {
     bool classify;              /* task classify (probability) or regress */
@@ -29,6 +30,9 @@ struct iot_model {
     struct iot_linmodel *lin;
     json_t *metrics;            /* owned; may be NULL */
     json_t *data;               /* training data digest; owned; may be NULL */
+    char *tag;                  /* --tag, free text, or NULL */
+    char *written_by;           /* tool and version that wrote a loaded model, or NULL */
+    double train_seconds;       /* wall-clock training time; NaN = unknown */
 };
 
 /* Writes m to path atomically (temp + fsync + rename). Errors exit 73/74. */
@@ -42,6 +46,9 @@ json_t *iot_model_to_json(const struct iot_model *m);
 /* Prediction for one feature row (probability or value). */
 double iot_model_predict(const struct iot_model *m, const float *x);
 void iot_model_free(struct iot_model *m);
+/* The model card (a new reference): format, tool version, task, features, regimes, training
+ * data digest and counts, cross-validation metrics, threshold, training time, tag. */
+json_t *iot_model_card(const struct iot_model *m);
 /* Feature importances of m as JSON lines on o, largest first: trees by total split gain (with
  * split counts), linear models by |weight| on the standardised scale; share = of the total. */
 void iot_model_explain(const struct iot_model *m, struct iot_out *o);

@@ -1,6 +1,8 @@
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "core/cli.h"
+#include "core/time.h"
 #include "core/expr.h"
 #include "core/key.h"
 #include "predrec.h"
@@ -16,12 +18,12 @@ static struct iot_expr *compile(struct iot_fields *F, const char *opt, const cha
     return e;
 }
 
-struct iot_predrec *iot_predrec_new(const struct iot_featspec *s, const char *key,
-                                    const char *time_field, const char *label, const char *extra,
-                                    const char *reset_on, const char *label_from)
+struct iot_predrec *iot_predrec_new(const struct iot_featspec *s, const struct iot_predrec_opts *o)
 {
     struct iot_predrec *r = iot_xcalloc(1, sizeof *r);
+    const char *key = o->key, *time_field = o->time_field, *label = o->label, *extra = o->extra;
     r->s = s;
+    r->o = *o;
     r->key = key;
     r->time_field = time_field;
     r->F = iot_fields_new();
@@ -37,15 +39,32 @@ struct iot_predrec *iot_predrec_new(const struct iot_featspec *s, const char *ke
     r->gidx = iot_xcalloc((size_t)s->ngroupby + 1, sizeof *r->gidx);
     for (int j = 0; j < s->ngroupby; j++)
         r->gidx[j] = iot_fields_add(r->F, s->groupby[j]);
-    r->reset = compile(r->F, "--reset-on", reset_on);
-    r->fail = compile(r->F, "--label-from", label_from);
+    r->sidx = iot_xcalloc((size_t)o->nsettings + 1, sizeof *r->sidx);
+    for (int j = 0; j < o->nsettings; j++)
+        r->sidx[j] = iot_fields_add(r->F, o->settings[j]);
+    r->reset = compile(r->F, "--reset-on", o->reset_on);
+    r->fail = compile(r->F, "--label-from", o->label_from);
     r->xidx = extra ? iot_fields_add(r->F, extra) : -1;
     r->vals = iot_xcalloc((size_t)iot_fields_count(r->F) + 1, sizeof *r->vals);
     r->x = iot_xcalloc((size_t)s->nfields + 1, sizeof *r->x);
+    r->sx = iot_xcalloc((size_t)o->nsettings + 1, sizeof *r->sx);
     return r;
 }
 
 static const struct iot_val absent;
+
+/* a since() field: a timestamp as the event time is read, or a date alone (RFC 3339 full-date,
+ * midnight UTC) */
+static int since_time(const struct iot_val *v, int unit, int64_t *ns, const char **why)
+{
+    if (v->type == IOT_J_STR && !v->esc && v->n == 12) {
+        char d[32];
+        memcpy(d, v->p + 1, 10);
+        memcpy(d + 10, "T00:00:00Z", 10);
+        return iot_time_parse(d, 20, ns, why);
+    }
+    return iot_val_time(v, unit, ns, why);
+}
 
 const struct iot_val *iot_predrec_label(const struct iot_predrec *r)
 {
@@ -74,7 +93,7 @@ int iot_predrec_read(struct iot_predrec *r, const char *line, size_t len, const 
         iot_reject(src, line, len, "missing time", "%s: missing time field", r->time_field);
         return -1;
     }
-    if (iot_val_time(tv, iot_common.time_unit, &r->t, &why) < 0) {
+    if (iot_val_time(tv, r->o.time_unit, &r->t, &why) < 0) {
         iot_reject(src, line, len, "bad time", "%s: %s", r->time_field, why);
         return -1;
     }
@@ -87,8 +106,26 @@ int iot_predrec_read(struct iot_predrec *r, const char *line, size_t len, const 
         const struct iot_val *v = &r->vals[r->fidx[j]];
         if (v->type == IOT_J_ABSENT || v->type == IOT_J_NULL) {
             r->x[j] = NAN;
+        } else if (s->ftime && s->ftime[j]) {
+            int64_t ft;
+            if (since_time(v, r->o.time_unit, &ft, &why) < 0) {
+                iot_reject(src, line, len, "bad value", "%s: expected a date or timestamp for since(): %s",
+                           s->fields[j], why);
+                return -1;
+            }
+            r->x[j] = ((double)r->t - (double)ft) / (86400.0 * IOT_NS_PER_S);
         } else if (iot_val_num(v, &r->x[j]) < 0) {
             iot_reject(src, line, len, "bad value", "%s: %s", s->fields[j], iot_val_num_error(v));
+            return -1;
+        }
+    }
+    for (int j = 0; j < r->o.nsettings; j++) {
+        const struct iot_val *v = &r->vals[r->sidx[j]];
+        if (v->type == IOT_J_ABSENT || v->type == IOT_J_NULL) {
+            r->sx[j] = NAN;
+        } else if (iot_val_num(v, &r->sx[j]) < 0) {
+            iot_reject(src, line, len, "bad value", "%s: expected a number (operating setting)",
+                       r->o.settings[j]);
             return -1;
         }
     }
@@ -104,7 +141,7 @@ void iot_predrec_free(struct iot_predrec *r)
     iot_expr_free(r->reset);
     iot_expr_free(r->fail);
     iot_strv_free(r->keys);
-    free(r->kidx); free(r->fidx); free(r->gidx); free(r->vals); free(r->x);
+    free(r->kidx); free(r->fidx); free(r->gidx); free(r->sidx); free(r->vals); free(r->x); free(r->sx);
     iot_buf_free(&r->kb);
     iot_buf_free(&r->gb);
     free(r);

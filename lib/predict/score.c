@@ -11,10 +11,12 @@
  * without a shortest-round-trip search (which cost a third of scoring time). */
 #define SCORE_DECIMALS 6
 #define STATE_KIND "iot-predict"
-#define STATE_VERSION 2    /* 2: keys by iot_key_build (42 and "42" differ) */
+#define STATE_VERSION 3    /* 2: keys by iot_key_build (42 and "42" differ); 3: work-order episodes */
 enum { BATCH = 64 };
 
-struct kst { struct iot_featstate *st; int64_t last_alert; bool alerted; };
+/* a key's work-order episode: open from the first score past the alert level until a reset or
+ * failure record, or until the score has stayed on the safe side for the cooldown */
+struct kst { struct iot_featstate *st; int64_t safe_since; bool open, safe; };
 struct pend { size_t off, len; int64_t t; struct kst *v; struct iot_val drop; };
 
 struct iot_scorer {
@@ -28,6 +30,9 @@ struct iot_scorer {
     float *px;                  /* [nfeat][BATCH] their features, feature-major */
     float *row;                 /* [nfeat] one row of px (linear models) */
     double *praw;               /* [BATCH] their scores */
+    int64_t far, missing;       /* records in no known regime, without their settings */
+    bool *seen;                 /* [nfields + nsettings] present in a record of the first batch */
+    bool checked;               /* the first batch was checked for the model's fields */
 };
 
 static void free_kst(void *v) { iot_featstate_free(((struct kst *)v)->st); }
@@ -40,11 +45,18 @@ struct iot_scorer *iot_scorer_new(const struct iot_model *m, const struct iot_sc
     if (sc->o.batch < 1 || sc->o.batch > BATCH)
         sc->o.batch = BATCH;
     /* the model decides the key, time field and conditions: the same as at training */
-    sc->r = iot_predrec_new(m->spec, m->key, m->time_field, NULL, m->output, m->reset_on, m->label_from);
+    const struct iot_regimes *R = m->spec->regimes;
+    const struct iot_predrec_opts ro = {
+        .key = m->key, .time_field = m->time_field, .time_unit = o->time_unit, .extra = m->output,
+        .reset_on = m->reset_on, .label_from = m->label_from,
+        .settings = R ? R->fields : NULL, .nsettings = R ? R->nset : 0,
+    };
+    sc->r = iot_predrec_new(m->spec, &ro);
     sc->tab = iot_keytab_new(sizeof(struct kst), (size_t)o->max_keys);
     sc->px = iot_xcalloc((size_t)BATCH * ((size_t)m->spec->nfeat + 1), sizeof *sc->px);
     sc->row = iot_xcalloc((size_t)m->spec->nfeat + 1, sizeof *sc->row);
     sc->praw = iot_xmalloc(BATCH * sizeof *sc->praw);
+    sc->seen = iot_xcalloc((size_t)m->spec->nfields + (size_t)ro.nsettings + 1, sizeof *sc->seen);
     return sc;
 }
 
@@ -55,7 +67,7 @@ void iot_scorer_free(struct iot_scorer *sc)
     iot_keytab_free(sc->tab, free_kst);
     iot_predrec_free(sc->r);
     iot_buf_free(&sc->arena);
-    free(sc->px); free(sc->row); free(sc->praw); free(sc);
+    free(sc->px); free(sc->row); free(sc->praw); free(sc->seen); free(sc);
 }
 
 int iot_scorer_pending(const struct iot_scorer *sc) { return sc->npend; }
@@ -88,12 +100,35 @@ static void write_alert(const struct iot_scorer *sc, struct iot_out *o, double s
     iot_out_eol(o);
 }
 
+/* Before the first scores go out: a model field (or operating setting) that no record of the
+ * first batch holds is taken as missing from the stream, and scoring is refused. */
+static void check_fields(struct iot_scorer *sc)
+{
+    const struct iot_predrec *r = sc->r;
+    const int nf = sc->M->spec->nfields;
+    struct iot_buf b = { 0 };
+    int nmiss = 0;
+    for (int j = 0; j < nf + r->o.nsettings; j++)
+        if (!sc->seen[j]) {
+            iot_buf_adds(&b, nmiss++ ? ", " : "");
+            iot_buf_adds(&b, j < nf ? sc->M->spec->fields[j] : r->o.settings[j - nf]);
+        }
+    sc->checked = true;
+    if (nmiss)
+        iot_die(IOT_EX_DATAERR, "the stream lacks the model's field%s %s (in none of the first %d "
+                "telemetry records); the model was trained with %s", nmiss > 1 ? "s" : "", b.p,
+                sc->npend, nmiss > 1 ? "them" : "it");
+    iot_buf_free(&b);
+}
+
 void iot_scorer_flush(struct iot_scorer *sc, struct iot_out *o)
 {
     const struct iot_model *M = sc->M;
     const int n = sc->npend, p = M->spec->nfeat;
     if (!n)
         return;
+    if (!sc->checked)
+        check_fields(sc);
     if (M->gbdt) {
         iot_gbdt_raw_cols(M->gbdt, sc->px, BATCH, (size_t)n, sc->praw);
         for (int i = 0; i < n; i++) sc->praw[i] = iot_gbdt_link(M->gbdt, sc->praw[i]);
@@ -118,10 +153,22 @@ void iot_scorer_flush(struct iot_scorer *sc, struct iot_out *o)
             iot_rec_close(o);
         }
         struct kst *v = q->v;
-        if (sc->o.alert_set && (M->classify ? score >= sc->o.alert : score <= sc->o.alert) &&
-            (!v->alerted || q->t - v->last_alert >= sc->o.cooldown)) {
-            v->alerted = true;
-            v->last_alert = q->t;
+        if (!sc->o.alert_set)
+            continue;
+        bool hit = M->classify ? score >= sc->o.alert : score <= sc->o.alert;
+        if (v->open) {              /* one work order per episode */
+            if (hit) {
+                v->safe = false;
+            } else if (!v->safe) {
+                v->safe = true;
+                v->safe_since = q->t;
+            } else if (q->t - v->safe_since >= sc->o.cooldown) {
+                v->open = v->safe = false;
+                iot_stat_add("work_orders_closed", 1);
+            }
+        } else if (hit) {
+            v->open = true;
+            v->safe = false;
             iot_stat_add("alerts", 1);
             const char *err;     /* rare: scan again for the key values of the work order */
             iot_rec_scan(sc->r->F, line, q->len, sc->r->vals, &err);
@@ -152,6 +199,9 @@ void iot_scorer_line(struct iot_scorer *sc, struct iot_out *o, const char *line,
         iot_scorer_flush(sc, o);
         if (r->kind == IOT_PR_RESET)
             iot_featstate_reset(s, v->st, r->t);
+        if (v->open)                /* maintenance or the failure ends the episode */
+            iot_stat_add("work_orders_closed", 1);
+        v->open = v->safe = false;
         if (!sc->o.alerts_only) {
             iot_out_write(o, line, len);
             iot_out_eol(o);
@@ -160,7 +210,22 @@ void iot_scorer_line(struct iot_scorer *sc, struct iot_out *o, const char *line,
     }
     if (sc->npend == BATCH)
         iot_scorer_flush(sc, o);
-    int g = s->ngroupby ? iot_featspec_group(s, r->gb.p ? r->gb.p : "", r->gb.len) : 0;
+    if (!sc->checked) {
+        for (int j = 0; j < s->nfields; j++)
+            sc->seen[j] |= r->vals[r->fidx[j]].type != IOT_J_ABSENT;
+        for (int j = 0; j < r->o.nsettings; j++)
+            sc->seen[s->nfields + j] |= r->vals[r->sidx[j]].type != IOT_J_ABSENT;
+    }
+    int g = 0;
+    if (s->regimes) {
+        bool far;
+        int reg = iot_regimes_assign(s->regimes, r->sx, &far);
+        sc->far += far;
+        sc->missing += reg < 0;
+        g = iot_featspec_regime_group(s, reg);
+    } else if (s->ngroupby) {
+        g = iot_featspec_group(s, r->gb.p ? r->gb.p : "", r->gb.len);
+    }
     iot_feat_update_strided(s, v->st, r->t, r->x, g, sc->px + sc->npend, BATCH);
     struct pend *q = &sc->pend[sc->npend++];
     q->off = sc->arena.len;
@@ -206,10 +271,28 @@ void iot_scorer_state_load(struct iot_scorer *sc, const char *path)
         v->st = iot_featstate_new(s);
         if (iot_featstate_from_json(s, v->st, f) < 0)
             iot_die(IOT_EX_DATAERR, "%s: malformed state (key %zu)", path, i);
-        v->alerted = json_is_integer(a);
-        v->last_alert = v->alerted ? json_integer_value(a) : 0;
+        v->open = json_is_integer(a) || json_is_true(json_object_get(a, "open"));
+        const json_t *ss = json_object_get(a, "safe");
+        v->safe = v->open && json_is_integer(ss);
+        v->safe_since = v->safe ? json_integer_value(ss) : 0;
     }
     json_decref(body);
+}
+
+void iot_scorer_report(const struct iot_scorer *sc)
+{
+    if (sc->far) {
+        iot_stat_add("out_of_regime", sc->far);
+        if (!iot_diag.quiet)
+            iot_warn("%lld records were in no known operating regime; each was scored with the nearest "
+                 "one", (long long)sc->far);
+    }
+    if (sc->missing) {
+        iot_stat_add("regime_missing", sc->missing);
+        if (!iot_diag.quiet)
+            iot_warn("%lld records lacked an operating setting; they were scored with the global "
+                 "statistics", (long long)sc->missing);
+    }
 }
 
 void iot_scorer_state_save(const struct iot_scorer *sc, const char *path)
@@ -222,8 +305,9 @@ void iot_scorer_state_save(const struct iot_scorer *sc, const char *path)
     while ((v = iot_keytab_next(sc->tab, &pos))) {
         size_t kl;
         const char *k = iot_keytab_key(v, &kl);
-        json_array_append_new(ks, json_pack("[s#,o,o]", k, kl, iot_featstate_to_json(s, v->st),
-                                            v->alerted ? json_integer(v->last_alert) : json_null()));
+        json_t *wo = v->open ? json_pack("{s:b,s:o}", "open", 1,
+                                         v->safe ? json_integer(v->safe_since) : json_null()) : json_null();
+        json_array_append_new(ks, json_pack("[s#,o,o]", k, kl, iot_featstate_to_json(s, v->st), wo));
     }
     json_object_set_new(body, "keys", ks);
     iot_state_save(path, STATE_KIND, STATE_VERSION, body);

@@ -1,6 +1,6 @@
 /* score: iot-predict's live scoring. Per key feature state (the model's own features), the
- * model's score appended to each telemetry line (every other byte kept), work-order alerts with
- * a per-key cooldown, and the per-key state file for runs in parts (cron).
+ * model's score appended to each telemetry line (every other byte kept), one work order per
+ * predicted failure episode of a key, and the per-key state file for runs in parts (cron).
  * Telemetry lines wait in a small batch so the trees are walked tree by tree over several
  * records; the caller flushes the batch whenever its input would block, so nothing is held
  * back on a live stream. Reset and failure records pass through (after a flush). */
@@ -16,7 +16,9 @@
 struct iot_score_opts {
     bool alert_set;         /* emit work orders */
     double alert;           /* classify: probability >= alert; regress: rul <= alert */
-    int64_t cooldown;       /* ns between two alerts of a key */
+    int64_t cooldown;       /* ns: a work order stays open until a reset or failure record of
+                               its key, or until the score has been safe for this long */
+    int time_unit;          /* enum iot_time_unit: numeric times */
     bool alerts_only;       /* write the alerts only */
     int64_t max_keys;       /* keys in memory; more are rejected ("too many keys") */
     int batch;              /* records per batch, 1..64 (1 = score each at once) */
@@ -39,6 +41,9 @@ void iot_scorer_flush(struct iot_scorer *sc, struct iot_out *o);
  * it atomically. */
 void iot_scorer_state_load(struct iot_scorer *sc, const char *path);
 void iot_scorer_state_save(const struct iot_scorer *sc, const char *path);
+/* After the input: counts and says on stderr how many records were in no known regime (scored
+ * with the nearest) or lacked an operating setting (scored with the global statistics). */
+void iot_scorer_report(const struct iot_scorer *sc);
 void iot_scorer_free(struct iot_scorer *sc);
 
 #endif

@@ -26,6 +26,9 @@ struct iot_trainset {
     double *x;
     size_t nrec, cap;
     int nf;
+    double *sx;                         /* operating settings (nset per record) */
+    char **set_fields;                  /* --regimes fields */
+    int nset;
     struct iot_keytab *keyid, *groupid;
     int nkeys, ngroups;
     char **group_names;
@@ -70,9 +73,16 @@ static void prepare(struct iot_trainset *ts)
         s->groupby = iot_split(o->std_by, ',', &s->ngroupby);
         s->standardize = true;
     }
+    if (o->regimes)
+        s->standardize = true;
     if (s->nfields == 0 && s->nfeat == 0)
         iot_die(IOT_EX_DATAERR, "no numeric fields to build features from");
-    ts->r = iot_predrec_new(s, o->key, o->time_field, o->label, NULL, o->reset_on, o->label_from);
+    const struct iot_predrec_opts ro = {
+        .key = o->key, .time_field = o->time_field, .time_unit = o->time_unit, .label = o->label,
+        .reset_on = o->reset_on, .label_from = o->label_from, .settings = ts->set_fields,
+        .nsettings = ts->nset,
+    };
+    ts->r = iot_predrec_new(s, &ro);
     ts->nf = s->nfields;
 }
 
@@ -85,6 +95,11 @@ struct iot_trainset *iot_trainset_new(const struct iot_train_opts *o, struct iot
     ts->keyid = iot_keytab_new(sizeof(int), (size_t)o->max_keys);
     ts->groupid = iot_keytab_new(sizeof(int), 0);
     ts->is_auto = !spec;
+    if (o->regimes) {
+        ts->set_fields = iot_split(o->regimes, ',', &ts->nset);
+        if (ts->nset > 64)
+            iot_usage("--regimes: at most 64 fields");
+    }
     if (spec)
         prepare(ts);
     else {
@@ -119,7 +134,8 @@ static char **discover(const struct iot_trainset *ts, int *count)
             json_object_foreach(j, k, v) {
                 if (!json_is_number(v) || k[0] == '_' || strcmp(k, o->time_field) == 0 ||
                     (o->label && strcmp(k, o->label) == 0) || is_named(k, keys, nk) ||
-                    is_named(k, names, nn) || is_named(k, by, nb))
+                    is_named(k, names, nn) || is_named(k, by, nb) ||
+                    is_named(k, ts->set_fields, ts->nset))
                     continue;
                 names = iot_xrealloc(names, (size_t)(nn + 2) * sizeof *names);
                 names[nn++] = iot_xstrdup(k);
@@ -185,6 +201,8 @@ static void add_line(struct iot_trainset *ts, const char *line, size_t len, cons
         ts->cap = ts->cap ? 2 * ts->cap : 4096;
         ts->rows = iot_xrealloc(ts->rows, ts->cap * sizeof *ts->rows);
         ts->x = iot_xrealloc(ts->x, ts->cap * (size_t)(ts->nf ? ts->nf : 1) * sizeof *ts->x);
+        if (ts->nset)
+            ts->sx = iot_xrealloc(ts->sx, ts->cap * (size_t)ts->nset * sizeof *ts->sx);
     }
     struct row *w = &ts->rows[ts->nrec];
     w->key = intern(ts, ts->keyid, r->kb.p ? r->kb.p : "", r->kb.len, &ts->nkeys, NULL);
@@ -195,6 +213,8 @@ static void add_line(struct iot_trainset *ts, const char *line, size_t len, cons
     w->y = y;
     for (int j = 0; j < ts->nf; j++)
         ts->x[ts->nrec * ts->nf + j] = r->kind == IOT_PR_TELEMETRY ? r->x[j] : NAN;
+    for (int j = 0; j < ts->nset; j++)
+        ts->sx[ts->nrec * ts->nset + j] = r->kind == IOT_PR_TELEMETRY ? r->sx[j] : NAN;
     ts->nrec++;
 }
 
@@ -203,7 +223,9 @@ static void end_peek(struct iot_trainset *ts)
 {
     int nf;
     char **fields = discover(ts, &nf);
-    ts->s = iot_featspec_auto(fields, nf, ts->o.reset_on != NULL, ts->o.health);
+    ts->s = ts->o.alphas ? iot_featspec_auto_spans(fields, nf, ts->o.reset_on != NULL, ts->o.health,
+                                                   ts->o.alphas, ts->o.nalphas)
+                         : iot_featspec_auto(fields, nf, ts->o.reset_on != NULL, ts->o.health);
     iot_strv_free(fields);
     prepare(ts);
     for (size_t i = 0; i < ts->nheld; i++) {
@@ -261,6 +283,78 @@ static void label_from_failures(struct iot_trainset *ts)
     free(next_fail); free(last_seen);
 }
 
+/* the operating regimes of the telemetry rows: fitted on their settings, then every row's
+ * group is its regime (-1 when a setting is missing: the global statistics) */
+static struct iot_regimes *fit_regimes(struct iot_trainset *ts, size_t ntel)
+{
+    const int d = ts->nset;
+    double *S = iot_xmalloc((ntel + 1) * (size_t)d * sizeof *S);
+    for (size_t i = 0, q = 0; i < ts->nrec; i++)
+        if (ts->rows[i].kind == IOT_PR_TELEMETRY)
+            memcpy(S + q++ * d, ts->sx + i * d, (size_t)d * sizeof *S);
+    struct iot_regimes *R = iot_regimes_fit(ts->set_fields, d, S, ntel, ts->o.seed);
+    free(S);
+    if (!R)
+        iot_die(IOT_EX_DATAERR, "--regimes %s: no telemetry record has every operating setting",
+                ts->o.regimes);
+    int64_t missing = 0;
+    for (size_t i = 0; i < ts->nrec; i++) {
+        struct row *w = &ts->rows[i];
+        w->group = -1;
+        if (w->kind != IOT_PR_TELEMETRY) continue;
+        bool far;
+        w->group = iot_regimes_assign(R, ts->sx + i * d, &far);
+        missing += w->group < 0;
+    }
+    if (missing) {
+        iot_stat_add("regime_missing", missing);
+        if (!iot_diag.quiet) iot_warn("--regimes: %lld training records lack an operating setting; they use the global "
+                 "statistics", (long long)missing);
+    }
+    if (!iot_diag.quiet) {
+        if (R->k > 1)
+            iot_warn("regimes: %d (silhouette %.3f) over %s", R->k, R->silhouette, ts->o.regimes);
+        else
+            iot_warn("regimes: 1 (no cluster structure in %s)", ts->o.regimes);
+    }
+    return R;
+}
+
+/* the largest within-regime sd of each field (sd 0: constant inside every regime) */
+static void within_regime_sd(const struct iot_trainset *ts, const double *Xt, size_t ntel, int k,
+                             double *sd)
+{
+    const int nf = ts->nf;
+    size_t G = (size_t)k;
+    double *cnt = iot_xcalloc(G * nf, sizeof *cnt), *mean = iot_xcalloc(G * nf, sizeof *mean),
+           *m2 = iot_xcalloc(G * nf, sizeof *m2);
+    for (size_t i = 0, q = 0; i < ts->nrec; i++) {
+        if (ts->rows[i].kind != IOT_PR_TELEMETRY) continue;
+        int g = ts->rows[i].group;
+        const double *x = Xt + q++ * nf;
+        if (g < 0) continue;
+        for (int j = 0; j < nf; j++) {
+            if (isnan(x[j])) continue;
+            size_t o = (size_t)g * nf + j;
+            double dl = x[j] - mean[o];
+            cnt[o]++;
+            mean[o] += dl / cnt[o];
+            m2[o] += dl * (x[j] - mean[o]);
+        }
+    }
+    (void)ntel;
+    for (int j = 0; j < nf; j++) {
+        double best = 0;
+        for (size_t g = 0; g < G; g++) {
+            size_t o = g * nf + j;
+            double v = cnt[o] > 1 ? sqrt(m2[o] / (cnt[o] - 1)) : 0;
+            if (v > best) best = v;
+        }
+        if (sd[j] > 0) sd[j] = best;
+    }
+    free(cnt); free(mean); free(m2);
+}
+
 /* constant or empty fields are dropped (auto), then standardisation and health are fitted */
 static void fit_spec(struct iot_trainset *ts, bool is_auto)
 {
@@ -270,17 +364,27 @@ static void fit_spec(struct iot_trainset *ts, bool is_auto)
     const int nf0 = ts->nf;
     double *Xt = iot_xmalloc((ntel + 1) * (size_t)(nf0 ? nf0 : 1) * sizeof *Xt);
     const char **gk = iot_xcalloc(ntel + 1, sizeof *gk);
+    struct iot_regimes *R = ts->nset ? fit_regimes(ts, ntel) : NULL;
+    char (*rkey)[16] = R ? iot_xcalloc((size_t)R->k, sizeof *rkey) : NULL;
+    for (int r = 0; R && r < R->k; r++) iot_featspec_regime_key(r, rkey[r]);
     for (size_t i = 0, q = 0; i < ts->nrec; i++)
         if (ts->rows[i].kind == IOT_PR_TELEMETRY) {
             memcpy(Xt + q * nf0, ts->x + i * nf0, (size_t)nf0 * sizeof *Xt);
-            gk[q++] = ts->rows[i].group >= 0 ? ts->group_names[ts->rows[i].group] : NULL;
+            int g = ts->rows[i].group;
+            gk[q++] = g < 0 ? NULL : R ? rkey[g] : ts->group_names[g];
         }
     if (is_auto && nf0 > 0) {
         double *sd = iot_xmalloc((size_t)nf0 * sizeof *sd);
         bool *keep = iot_xmalloc((size_t)nf0 * sizeof *keep);
         iot_featspec_field_sd(s, Xt, ntel, sd);
+        if (R && R->k > 1)      /* constant within every regime: a regime indicator, no wear */
+            within_regime_sd(ts, Xt, ntel, R->k, sd);
         int kept = 0;
         for (int j = 0; j < nf0; j++) kept += keep[j] = sd[j] > 0;
+        if (kept < nf0 && R && !iot_diag.quiet)
+            for (int j = 0; j < nf0; j++)
+                if (!keep[j])
+                    iot_warn("%s: constant within every regime, not used", s->fields[j]);
         if (kept < nf0) {       /* compact the stored values to the kept columns */
             for (size_t i = 0; i < ts->nrec; i++)
                 for (int j = 0, c = 0; j < nf0; j++)
@@ -293,8 +397,14 @@ static void fit_spec(struct iot_trainset *ts, bool is_auto)
         }
         free(sd); free(keep);
     }
-    iot_featspec_fit(s, Xt, ntel, gk, NULL);
-    free(Xt); free(gk);
+    if (R) {
+        s->regimes = R;         /* groups are added for regime keys */
+        iot_featspec_fit(s, Xt, ntel, gk, NULL);
+        iot_featspec_set_regimes(s, R);
+    } else {
+        iot_featspec_fit(s, Xt, ntel, gk, NULL);
+    }
+    free(Xt); free(gk); free(rkey);
 }
 
 void iot_trainset_finish(struct iot_trainset *ts)
@@ -326,7 +436,8 @@ void iot_trainset_finish(struct iot_trainset *ts)
         if (!st[r->key]) st[r->key] = iot_featstate_new(s);
         if (r->kind == IOT_PR_RESET) { iot_featstate_reset(s, st[r->key], r->t); continue; }
         if (r->kind != IOT_PR_TELEMETRY) continue;
-        int g = r->group >= 0 ? iot_featspec_group(s, ts->group_names[r->group], strlen(ts->group_names[r->group])) : 0;
+        int g = s->regimes ? iot_featspec_regime_group(s, r->group) :
+                r->group >= 0 ? iot_featspec_group(s, ts->group_names[r->group], strlen(ts->group_names[r->group])) : 0;
         bool use = !isnan(r->y);
         iot_feat_update(s, st[r->key], r->t, ts->x + i * ts->nf, g, use ? ts->X + q * p : tmp);
         if (use) { ts->y[q] = r->y; ts->rk[q] = r->key; q++; }
@@ -371,6 +482,8 @@ void iot_trainset_free(struct iot_trainset *ts)
     iot_keytab_free(ts->groupid, NULL);
     iot_predrec_free(ts->r);
     iot_featspec_free(ts->s);
+    if (ts->set_fields) iot_strv_free(ts->set_fields);
+    free(ts->sx);
     free(ts->rows); free(ts->x); free(ts->X); free(ts->y); free(ts->rk);
     free(ts);
 }

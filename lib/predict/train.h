@@ -1,6 +1,7 @@
 /* train: iot-predict's training set. Reads records in input order, labels them (a label field,
  * or "fails within the horizon" from failure records, with censoring), drops constant fields
- * of the auto spec, fits standardisation and health, then runs the model-owned features per
+ * of the auto spec, finds the operating regimes (--regimes), fits standardisation (per regime)
+ * and health, then runs the model-owned features per
  * key over the rows, exactly as scoring will on a live stream. */
 #ifndef IOT_TRAIN_H
 #define IOT_TRAIN_H
@@ -17,6 +18,11 @@ struct iot_train_opts {
     const char *reset_on;       /* reset condition (maintenance), or NULL */
     const char *key, *time_field;
     const char *std_by;         /* --standardize-by fields, or NULL */
+    const char *regimes;        /* --regimes: operating-setting fields, or NULL */
+    int time_unit;              /* enum iot_time_unit: numeric times */
+    uint64_t seed;              /* regime clustering */
+    const double *alphas;       /* auto spec: one ewm per alpha (NULL: ewm(0.1)) */
+    int nalphas;
     bool classify, standardize, health;
     int64_t horizon;            /* ns: with label_from, a failure within it labels a row 1 */
     double cap;                 /* regress: clip the label at cap; NaN = none */
