@@ -1,25 +1,11 @@
 #!/usr/bin/env bats
 # iot-window: golden cases against the reference vectors (tests/golden/iot-window/<case>/{cmd,
-# input,expected,exit}; expected = stdout then stderr; IOT_BLESS=1 rewrites them — review the
-# diff), state, partial/merge, idle, an independent computation, and bad input.
+# input,stdout,stderr,exit}; golden() in helpers.bash), state, partial/merge, idle, an
+# independent computation, and bad input.
 load helpers
 
 GOLDEN="$ROOT_DIR/tests/golden/iot-window"
 AGGS='count(),avg(temperature),min(temperature),max(temperature),stdev(vibration),p90(vibration),dcount(priority),first(pressure),last(pressure),rate(pressure)'
-
-golden() {
-    local c="$GOLDEN/$1"
-    [ -f "$c/cmd" ] || { echo "no case $1"; return 1; }
-    mkdir -p "$TMP/$1" && cp -r "$c/." "$TMP/$1/" && cd "$TMP/$1"
-    local st=0
-    sh -c "$(cat cmd)" < input > out 2> err || st=$?
-    if [ "${IOT_BLESS:-}" = 1 ]; then
-        cat out err > "$c/expected"
-        echo "$st" > "$c/exit"
-    fi
-    assert_equal "$st" "$(cat "$c/exit")"
-    diff -u "$c/expected" <(cat out err)
-}
 
 # A fleet with late deliveries (iot-sim), deterministic.
 fleet() { iot-sim --devices "${2:-20}" --count "$1" --seed 7 --faults late=0.05:20s > fleet.ndjson; }
@@ -262,22 +248,6 @@ fleet() { iot-sim --devices "${2:-20}" --count "$1" --seed 7 --faults late=0.05:
     assert_output ""
     run iot-window --tumbling 1m nosuch.ndjson
     assert_failure 66
-}
-
-@test "every long option in --help is in the man page and the three completions" {
-    run iot-window --help
-    assert_success
-    opts=$(printf '%s\n' "$output" | grep -o -- '--[a-z][a-z-]*' | sort -u)
-    [ -n "$opts" ]
-    for o in $opts; do
-        for f in man/iot-window.1 completions/iot-window.bash completions/_iot-window completions/iot-window.fish; do
-            case $f in
-                *.1) grep -q -- "Fl ${o#-}" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
-                *.fish) grep -q -- "-l ${o#--}" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
-                *) grep -q -- "$o" "$ROOT_DIR/$f" || { echo "$o missing in $f"; false; } ;;
-            esac
-        done
-    done
 }
 
 @test "the man page renders" {
