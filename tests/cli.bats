@@ -33,14 +33,16 @@ longopts() { "$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
     done
 }
 
-@test "every tool: a man page that renders and names every long option" {
+@test "every tool: a man page that renders and names every long option (whole names)" {
     for t in $(tools); do
         [ -f "$ROOT_DIR/man/$t.1" ] || fail "no man/$t.1"
         run sh -c "man -l '$ROOT_DIR/man/$t.1' 2>&1 | col -b"
         assert_success
         page=$output
+        # whole option names on the rendered page: --to is not found inside --top or --total
         for o in $(longopts "$t"); do
-            grep -q -- "${o#--}" "$ROOT_DIR/man/$t.1" || fail "$t: $o missing from man/$t.1"
+            printf '%s\n' "$page" | grep -qE -- "(^|[^a-z0-9-])$o([^a-z0-9-]|\$)" ||
+                fail "$t: $o missing from man/$t.1"
         done
         [[ "$page" == *"EXIT STATUS"* ]] || fail "$t: no EXIT STATUS section"
         [[ "$page" == *"EXAMPLES"* ]] || fail "$t: no EXAMPLES section"
@@ -148,4 +150,47 @@ compopts() {  # FILE KIND: the long options a completion script offers, one per 
     # the record must arrive long before the writer closes the pipe (4 s)
     ms=$(( ($(cat arrived) - start) / 1000000 ))
     [ "$ms" -lt 3000 ] || fail "took $ms ms"
+}
+
+# bats ignores a failing command whose status is negated with a bare `!` unless it is the last
+# of the test: every negation goes through `run !` or an explicit test.
+@test "lint: no bare '! cmd' line in any bats file or helper" {
+    run grep -nE '^[[:space:]]*![[:space:]]' "$ROOT_DIR"/tests/*.bats "$ROOT_DIR"/tests/helpers.bash
+    [ "$status" -eq 1 ] || fail "bare ! lines (use run ! or an explicit test): $output"
+}
+
+@test "every golden case folder is run by its tool's bats file, and has stdout and exit" {
+    n=0
+    for d in "$ROOT_DIR"/tests/golden/*/*/; do
+        d=${d%/}; c=$(basename "$d"); t=$(basename "$(dirname "$d")")
+        [ -f "$d/cmd" ] && [ -f "$d/stdout" ] && [ -f "$d/exit" ] || fail "$t/$c: cmd, stdout or exit missing"
+        grep -qE -- "golden $c;" "$ROOT_DIR/tests/$t.bats" || fail "$t/$c is not run by tests/$t.bats"
+        n=$((n + 1))
+    done
+    [ "$n" -gt 40 ]
+}
+
+@test "golden(): stdout, stderr and exit are compared apart; IOT_BLESS=1 reports 'skip: blessed'" {
+    mkdir -p g/one && echo 'echo out; echo err >&2; exit 3' > g/one/cmd
+    printf 'out\n' > g/one/stdout; printf 'err\n' > g/one/stderr; echo 3 > g/one/exit
+    inner() { env $(env | sed -n 's/^\(BATS_[A-Za-z0-9_]*\)=.*/-u \1/p') bats --tap t.bats 3>&-; }
+    # (the @test line is built, or bats would take it for one of this file's own tests)
+    printf '%s\n' "load '$TESTS_DIR/helpers'" "GOLDEN=$TMP/g" "@""test \"one\" { golden one; }" > t.bats
+    run inner
+    assert_success
+    assert_line "ok 1 one"
+    printf 'other\n' > g/one/stderr        # only standard error differs: a failure
+    run inner
+    assert_failure
+    assert_output --partial "standard error differs"
+    printf 'err\n' > g/one/stderr; echo 0 > g/one/exit   # only the status differs
+    run inner
+    assert_failure
+    assert_output --partial "exit 3, expected 0"
+    IOT_BLESS=1 run inner
+    assert_success
+    assert_line "ok 1 one # skip blessed"
+    [ "$(cat g/one/exit)" = 3 ]
+    run inner
+    assert_line "ok 1 one"
 }

@@ -8,9 +8,8 @@ series() {
             printf "{\"deviceId\":\"%s\",\"timestamp\":%d,\"temperature\":%.3f,\"vibration\":%.3f}\n", d, 1700000000 + i, base + (s / 2147483647 - 0.5), 1 + (s % 1000) / 5000 } }'
 }
 
-# Golden cases: tests/golden/iot-anomaly/<case>/{cmd,input,expected,exit}; sh -c "$(cat cmd)" <
-# input in a scratch copy; expected = stdout and stderr as bats captures them. IOT_BLESS=1
-# rewrites expected and exit from the current output (review the diff!).
+# Golden cases: tests/golden/iot-anomaly/<case>/{cmd,input,stdout,stderr,exit}; golden() in
+# helpers.bash.
 GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
 @test "golden: Kusto series_outliers reference vector through decompose (no season, no trend)" { golden series-outliers-vector; }
 @test "golden: the reference architecture's maintenance rules on window rows, annotate then alerts" { golden rules-maintenance; }
@@ -262,17 +261,6 @@ GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
     assert_output 5
     run iot-anomaly -f temperature in -o /dev/full
     assert_failure 74
-}
-
-@test "every long option is in the man page and the three completion files" {
-    iot-anomaly --help | grep -E '^ +(-[a-zA-Z], )?--' | grep -o -- '--[a-z][a-z-]*' | sort -u > opts
-    [ -s opts ]
-    while read -r o; do
-        grep -q -- "${o#--}" "$ROOT_DIR/completions/iot-anomaly.bash" || { echo "bash: $o"; return 1; }
-        grep -q -- "${o#--}" "$ROOT_DIR/completions/_iot-anomaly" || { echo "zsh: $o"; return 1; }
-        grep -q -- "-l ${o#--}" "$ROOT_DIR/completions/iot-anomaly.fish" || { echo "fish: $o"; return 1; }
-        grep -q -- "Fl -${o#--}" "$ROOT_DIR/man/iot-anomaly.1" || grep -q -- "Fl -${o#--} " "$ROOT_DIR/man/iot-anomaly.1" || { echo "man: $o"; return 1; }
-    done < opts
 }
 
 # ---- alarms (issue 14) ----

@@ -13,9 +13,29 @@ _Noreturn static void too_many(const struct iot_src *src, size_t max, const char
     iot_die(IOT_EX_DATAERR, "%s:%lld: more than %zu %s (--max-keys)", src->file, (long long)src->line, max, what);
 }
 
+/* Late events change answers (a GROUP BY over the same file differs): one line on stderr says
+ * how many and what happened to them, whatever --late did, unless -q. */
+static void say_late(const struct iot_winjob *j, int64_t adjusted, int64_t dropped, int64_t rejected)
+{
+    if (iot_diag.quiet) return;
+    char d[32];
+    iot_dur_fmt(j->win.lateness, d);
+    const struct { int64_t n; const char *what; } k[] = {
+        { adjusted, "adjusted into later windows" },
+        { dropped, "dropped" },
+        { rejected, "rejected (--late dead-letter)" },
+    };
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        if (k[i].n)
+            iot_warn("%lld event%s later than --lateness %s %s %s; --stats for details",
+                     (long long)k[i].n, k[i].n == 1 ? "" : "s", d, k[i].n == 1 ? "was" : "were",
+                     k[i].what);
+}
+
 static void run_window(const struct iot_winjob *j, struct iot_in *in, struct iot_aggrec *r,
                        struct iot_winout *wo)
 {
+    int64_t adjusted = 0, dropped = 0, rejected = 0;
     struct iot_win *w = iot_win_new(&j->win, &r->set, iot_winout_row, wo);
     if (j->state) iot_win_restore(w, j->state);
     char *line;
@@ -37,10 +57,11 @@ static void run_window(const struct iot_winjob *j, struct iot_in *in, struct iot
         if (j->idle) quiet_since = iot_time_mono();
         if (iot_aggrec_read(r, line, len, &src)) continue;
         switch (iot_win_add(w, r->key, r->klen, r->t, r->in)) {
-        case IOT_WIN_ADJUSTED: iot_stat_add("late_adjusted", 1); break;
-        case IOT_WIN_DROPPED: iot_stat_add("late_dropped", 1); break;
+        case IOT_WIN_ADJUSTED: iot_stat_add("late_adjusted", 1); adjusted++; break;
+        case IOT_WIN_DROPPED: iot_stat_add("late_dropped", 1); dropped++; break;
         case IOT_WIN_LATE:
             iot_stat_add("late_rejected", 1);
+            rejected++;
             iot_reject(&src, line, len, "late", "event time is below the watermark");
             break;
         case IOT_WIN_FULL: too_many(&src, j->win.max_keys, "keys");
@@ -49,6 +70,7 @@ static void run_window(const struct iot_winjob *j, struct iot_in *in, struct iot
     }
     if (j->state) iot_win_checkpoint(w, j->state);
     else iot_win_finish(w);
+    say_late(j, adjusted, dropped, rejected);
     iot_stat_add("keys", (int64_t)iot_win_keys(w));
     if (j->win.evict) iot_stat_add("evicted", (int64_t)iot_win_evicted(w));
     iot_win_free(w);
