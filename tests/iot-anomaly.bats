@@ -14,7 +14,7 @@ GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
 @test "golden: Kusto series_outliers reference vector through decompose (no season, no trend)" { golden series-outliers-vector; }
 @test "golden: the reference architecture's maintenance rules on window rows, annotate then alerts" { golden rules-maintenance; }
 @test "golden: spikedip alerts with the p-value as score, epoch times normalised" { golden spikedip-alerts; }
-@test "golden: bad value, bad JSON and missing key reported, numeric strings and null accepted, exit 65" { golden bad-lines; }
+@test "golden: bad value, bad JSON, missing key and a numeric string reported, null accepted, exit 65" { golden bad-lines; }
 @test "golden: decompose alerts carry their bin's time from the series' time array; null bins skipped" { golden decompose-alerts-time; }
 @test "golden: maintenance alarms on hourly window rows: one VIBRATION alarm escalates warning -> critical, clears; pump silent" { golden alarms-maintenance; }
 
@@ -78,12 +78,18 @@ GOLDEN="$ROOT_DIR/tests/golden/iot-anomaly"
     assert_output --partial '"anomaly":{"temperature":{"score":0,"isAnomaly":false,"method":"auto"},"vibration":{'
 }
 
-@test "missing, null and NaN values are skipped and counted, state untouched" {
-    printf '{"deviceId":"a","temperature":null}\n{"deviceId":"a"}\n{"deviceId":"a","temperature":"NaN"}\n' > in
+@test "missing and null values are skipped and counted; NaN text and 1e999 are bad values (iot(7) VALUES)" {
+    printf '{"deviceId":"a","temperature":null}\n{"deviceId":"a"}\n' > in
     run iot-anomaly -f temperature --stats in
     assert_success
     assert_output --partial '"score":null'
-    assert_output --partial '"skipped":3'
+    assert_output --partial '"skipped":2'
+    printf '{"deviceId":"a","temperature":"NaN"}\n{"deviceId":"a","temperature":1e999}\n{"deviceId":"a","temperature":"21.5"}\n' > bad
+    run iot-anomaly -f temperature bad
+    assert_failure 65
+    assert_line 'iot-anomaly: bad:1: temperature: expected a number'
+    assert_line 'iot-anomaly: bad:2: temperature: number out of range (not finite as a double)'
+    assert_line 'iot-anomaly: bad:3: temperature: expected a number'
 }
 
 @test "bad values and bad JSON are rejected with exit 65 or to the dead-letter file" {

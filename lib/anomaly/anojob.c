@@ -14,40 +14,9 @@ enum vstate { V_NUM, V_SKIP, V_BAD };
 /* A field value: a JSON number, a numeric string, or null/absent/"NaN" (skipped). */
 static enum vstate value_of(struct anoctx *c, const struct iot_val *v, double *x)
 {
-    switch (v->type) {
-    case IOT_J_NUM:
-        iot_val_num(v, x);
-        return isfinite(*x) ? V_NUM : V_SKIP;
-    case IOT_J_ABSENT: case IOT_J_NULL:
-        return V_SKIP;
-    case IOT_J_STR: {
-        iot_buf_reset(&c->tmp);
-        iot_val_str(v, &c->tmp);
-        char *end;
-        const char *s = c->tmp.p ? c->tmp.p : "";
-        *x = strtod(s, &end);
-        if (end == s || *end)
-            return V_BAD;
-        return isnan(*x) ? V_SKIP : isfinite(*x) ? V_NUM : V_BAD;
-    }
-    default:
-        return V_BAD;
-    }
-}
-
-void iot_anojob_rule_member(const struct anoctx *c, const struct iot_anorule *r)
-{
-    if (!c->j->nrules) return;
-    iot_out_puts(c->o, ",\"rule\":");
-    if (r) iot_out_json_str(c->o, r->name, strlen(r->name));
-    else iot_out_puts(c->o, "null");
-}
-
-void iot_anojob_rule_alert(const struct anoctx *c, const struct iot_anorule *r)
-{
-    iot_anoalert_head(c->o, anoctx_key(c), r->name);
-    iot_out_puts(c->o, ",\"field\":null,\"value\":null,\"score\":null");
-    iot_anoalert_tail(c->o, &c->vals[c->tidx], c->j->time_unit, r->severity);
+    (void)c;    /* the one value rule (core/rec.h): a finite JSON number, else a bad value */
+    if (v->type == IOT_J_ABSENT || v->type == IOT_J_NULL) return V_SKIP;
+    return iot_val_num(v, x) == 0 ? V_NUM : V_BAD;
 }
 
 static void put_result(struct anoctx *c, int f, const struct iot_det_result *r, bool have, bool named)
@@ -75,7 +44,8 @@ static void detect_record(struct anoctx *c, const char *line, size_t len, const 
     for (int f = 0; f < nf; f++) {
         st[f] = value_of(c, &c->vals[c->fidx[f]], &x[f]);
         if (st[f] == V_BAD) {
-            iot_reject(src, line, len, "bad value", "%s: expected a number", j->fields[f]);
+            iot_reject(src, line, len, "bad value", "%s: %s", j->fields[f],
+                       iot_val_num_error(&c->vals[c->fidx[f]]));
             return;
         }
     }
@@ -217,6 +187,7 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
     }
 
     struct iot_in *in = iot_in_open(paths, npaths, max_line);
+    iot_in_merge_by(in, j->time_field, j->time_unit);   /* several inputs: one stream in time order */
     char *line;
     size_t len;
     struct iot_src src;

@@ -20,6 +20,7 @@ int iot_predict_train(const struct iot_predict_train_job *j)
     const double t0 = now_s();
     struct iot_trainset *ts = iot_trainset_new(&j->t, iot_train_spec(j->features));
     struct iot_in *in = iot_in_open(j->io.inputs, j->io.ninputs, j->io.max_line);
+    iot_in_merge_by(in, j->t.time_field, j->t.time_unit);   /* several inputs: one stream in time order */
     char *line;
     size_t len;
     struct iot_src src;
@@ -60,6 +61,7 @@ int iot_predict_score(const struct iot_predict_score_job *j)
     if (j->state)
         iot_scorer_state_load(sc, j->state);
     struct iot_in *in = iot_in_open(j->io.inputs, j->io.ninputs, j->io.max_line);
+    iot_in_merge_by(in, m->time_field, so.time_unit);
     struct iot_out *o = iot_out_std();
     char *line;
     size_t len;

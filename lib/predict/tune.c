@@ -71,6 +71,7 @@ int iot_predict_tune(const struct iot_tune_job *j)
     if (spans) { to.alphas = SPAN; to.nalphas = N(SPAN); }
     struct iot_trainset *ts = iot_trainset_new(&to, spec);
     struct iot_in *in = iot_in_open(j->base.io.inputs, j->base.io.ninputs, j->base.io.max_line);
+    iot_in_merge_by(in, to.time_field, to.time_unit);
     char *line;
     size_t len;
     struct iot_src src;

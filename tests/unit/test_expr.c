@@ -243,7 +243,8 @@ int main(void)
     /* backquoted and $-names */
     T("`deviceType` == 'CNC-Machine'", 1);
     T("`props`.`site` == 'north'", 1);
-    CHECK(truth_of("$body.temperature > 1", "{\"$body\":{\"temperature\":2}}") == 1, "$body.x paths");
+    /* IoT Hub routing syntax: $body.x is the record's own x */
+    CHECK(truth_of("$body.temperature > 1", "{\"temperature\":2}") == 1, "$body.x is the record's x");
     CHECK(truth_of("`device-id` == 'x'", "{\"device-id\":\"x\"}") == 1, "backquoted name with '-'");
 
     /* errors, with columns */
