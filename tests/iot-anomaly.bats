@@ -398,6 +398,13 @@ x cleared 1970-01-01T00:01:15.000Z"
     run iot-anomaly --time-unit s --alerts --rule 'R: temp > 1' -s st < /dev/null
     assert_failure 65
     assert_output --partial 'other options'
+    # a state of version 2 (before alarms) is refused, not silently reset
+    echo '{"iotkit_state":"iot-anomaly","version":2,"body":{}}' > v2
+    run iot-anomaly -f temperature -s v2 < /dev/null
+    assert_failure 65
+    assert_output --partial 'version 2 is older than'
+    run grep -q '"version":2' v2
+    assert_success
 }
 
 @test "alarms: an out-of-order record is left out of its alarm, counted and said on stderr" {
