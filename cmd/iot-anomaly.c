@@ -9,7 +9,7 @@
 
 enum { O_FIELD = 1, O_METHOD, O_THRESHOLD, O_WINDOW, O_WARMUP, O_ALPHA, O_CONFIDENCE, O_HISTORY,
        O_MODE, O_MART, O_EPSILON, O_SEASON, O_TREND, O_TESTPTS, O_ADMETHOD, O_SEASONTHR,
-       O_RULE, O_ALERTS, O_RENOTIFY, O_ABSENT, O_WITH, O_EPISODE, O_STATE, O_MAXKEYS };
+       O_RULE, O_ALERTS, O_RENOTIFY, O_ABSENT, O_WITH, O_EPISODE, O_ACKS, O_STATE, O_MAXKEYS };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Detection:", 0 },
@@ -35,6 +35,7 @@ static const struct iot_opt opts[] = {
     { "alerts", 'a', IOT_NOARG, NULL, "write only alerts: detector alert records and alarm events (raised, updated, cleared)", O_ALERTS },
     { "renotify", 0, IOT_ARG, "DURATION", "alarms: an 'updated' event every DURATION while active and not acknowledged", O_RENOTIFY },
     { "absent", 0, IOT_ARG, "DURATION", "alarms: DEVICE_SILENT when a key sends nothing for DURATION of event time", O_ABSENT },
+    { "acks", 0, IOT_ARG, "FILE", "alarms: acknowledgements {KEY, alarm, timestamp} appended to FILE, followed as it grows", O_ACKS },
     { "episode", 0, IOT_ARG, "DURATION", "detector alerts as ANOMALY alarms, cleared after DURATION without an alert", O_EPISODE },
     { "with", 0, IOT_ARG, "FIELD[,FIELD]", "alarms: copy these fields of the raising record into its events", O_WITH },
     { "state", 's', IOT_ARG, "FILE", "load learned state from FILE if it exists; save it there at the end", O_STATE },
@@ -65,7 +66,7 @@ static struct {
     struct iot_decompose_opts dopt;
     const char *rules_text[MAX_RULES];
     int nrules;
-    const char *state;
+    const char *state, *acks;
     int64_t max_keys, renotify, absent, episode;
     char **with;
     int nwith;
@@ -98,6 +99,7 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_ALERTS: A.alerts = true; break;
     case O_RENOTIFY: A.renotify = iot_cli_duration("--renotify", arg); break;
     case O_ABSENT: A.absent = iot_cli_duration("--absent", arg); break;
+    case O_ACKS: A.acks = arg; break;
     case O_EPISODE: A.episode = iot_cli_duration("--episode", arg); break;
     case O_WITH:
         iot_strv_free(A.with);
@@ -165,10 +167,11 @@ static void apply_options(void)
     if (A.decompose && A.state) iot_usage("--state does not apply to --method decompose (it keeps no state)");
     if (A.nf == 0 && A.nrules == 0 && A.absent == 0)
         iot_usage("nothing to watch: give -f FIELD, --rule 'NAME: EXPR' or --absent DURATION");
-    if ((A.renotify || A.absent || A.nwith || A.episode) && !A.alerts)
-        iot_usage("--renotify, --absent, --episode and --with shape alarm events: they need --alerts");
-    if ((A.renotify || A.absent || A.nwith || A.episode) && A.decompose)
-        iot_usage("--renotify, --absent, --episode and --with do not apply to --method decompose");
+    if ((A.renotify || A.absent || A.nwith || A.episode || A.acks) && !A.alerts)
+        iot_usage("--renotify, --absent, --episode, --acks and --with shape alarm events: they need --alerts");
+    if ((A.renotify || A.absent || A.nwith || A.episode || A.acks) && A.decompose)
+        iot_usage("--renotify, --absent, --episode, --acks and --with do not apply to --method decompose");
+    if (A.acks && !A.nrules && !A.episode) iot_usage("--acks: no alarm to acknowledge (give --rule or --episode)");
     if (A.episode && !A.nf) iot_usage("--episode: no detector to make episodes of (give -f FIELD)");
     for (int i = 0; i < A.nf; i++)
         if (!A.fields[i][0]) iot_usage("--field: empty field name");
@@ -183,7 +186,7 @@ int main(int argc, char **argv)
         .fields = A.fields, .nf = A.nf, .decompose = A.decompose, .alerts = A.alerts,
         .det = A.p, .dopt = A.dopt, .rules = A.rules_text, .nrules = A.nrules,
         .state = A.state, .max_keys = A.max_keys, .renotify = A.renotify, .absent = A.absent,
-        .episode = A.episode,
+        .episode = A.episode, .acks = A.acks,
         .with = A.with, .nwith = A.nwith, .quiet = iot_diag.quiet,
         .key = iot_common.key, .time_field = iot_common.time_field, .time_unit = iot_common.time_unit,
     };

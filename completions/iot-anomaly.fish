@@ -21,6 +21,7 @@ complete -c iot-anomaly -s r -l rule -x -d "NAME[/SEVERITY]: COND [for D] [clear
 complete -c iot-anomaly -s a -l alerts -d "write only alerts and alarm events"
 complete -c iot-anomaly -l renotify -x -d "alarm update every DURATION while unacknowledged"
 complete -c iot-anomaly -l absent -x -d "DEVICE_SILENT after DURATION of silence"
+complete -c iot-anomaly -l acks -r -F -d "acknowledgements file, followed as it grows"
 complete -c iot-anomaly -l episode -x -d "detector alerts as ANOMALY alarms, cleared after DURATION quiet"
 complete -c iot-anomaly -l with -x -d "fields copied into alarm events"
 complete -c iot-anomaly -s s -l state -r -F -d "state file"

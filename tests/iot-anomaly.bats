@@ -392,6 +392,13 @@ x cleared 1970-01-01T00:01:15.000Z"
     run iot-anomaly --time-unit s --alerts --rule 'R: temp > 1' -s st < /dev/null
     assert_failure 65
     assert_output --partial 'other options'
+    # a state of version 2 (before alarms) is refused, not silently reset
+    echo '{"iotkit_state":"iot-anomaly","version":2,"body":{}}' > v2
+    run iot-anomaly -f temperature -s v2 < /dev/null
+    assert_failure 65
+    assert_output --partial 'version 2 is older than'
+    run grep -q '"version":2' v2
+    assert_success
 }
 
 @test "alarms: an out-of-order record is left out of its alarm, counted and said on stderr" {
@@ -504,5 +511,55 @@ ANOMALY temperature raised 2023-11-14T22:22:59.000Z 5 1"
         assert_success
     done
     run iot-anomaly --rule 'R: x > 1' --alerts --episode 30s in
+    assert_failure 64
+}
+
+@test "alarms: --acks FILE: acknowledgements taken in event-time order from a file, also while it grows" {
+    recs 0:85 10:85 20:85 30:85 40:85 50:85 60:85 70:85 80:85 90:85 100:70 > in
+    printf '{"deviceId":"d","alarm":"R","timestamp":65}\n{"deviceId":"d","alarm":"R","timestamp":"bad"}\n' > acks
+    run iot-anomaly --time-unit s --alerts --renotify 30s --rule 'R: temp > 80' --acks acks --dead-letter dl --stats in
+    assert_success
+    assert_line --index 0 --partial '"state":"raised"'
+    assert_line --index 1 --partial '"state":"updated","timestamp":"1970-01-01T00:00:30.000Z"'
+    assert_line --index 2 --partial '"timestamp":"1970-01-01T00:01:00.000Z"'
+    assert_line --index 3 --partial '"state":"cleared","timestamp":"1970-01-01T00:01:40.000Z"'
+    assert_line --index 3 --partial '"acknowledged":true,"ackedAt":"1970-01-01T00:01:05.000Z"'
+    assert_output --partial '"acks":1'
+    grep -q '"kind":"bad ack","source":"acks","line":2' dl
+    # with --state: an ack applied in the first part is not applied again in the second
+    rm -f st
+    { head -n 8 in | iot-anomaly --time-unit s --alerts --renotify 30s --rule 'R: temp > 80' --acks acks -s st --dead-letter dl
+      tail -n +9 in | iot-anomaly --time-unit s --alerts --renotify 30s --rule 'R: temp > 80' --acks acks -s st --dead-letter dl; } > parts
+    iot-anomaly --time-unit s --alerts --renotify 30s --rule 'R: temp > 80' --acks acks --dead-letter dl in > one
+    run cmp one parts
+    assert_success
+    # an ack of the first episode must not acknowledge the second one after a restart
+    recs 0:85 20:70 30:85 40:85 50:85 60:85 70:85 80:85 90:85 100:70 > in2
+    printf '{"deviceId":"d","alarm":"R","timestamp":5}\n' > acks2
+    rm -f st
+    { head -n 4 in2 | iot-anomaly --time-unit s --alerts --renotify 30s --rule 'R: temp > 80' --acks acks2 -s st
+      tail -n +5 in2 | iot-anomaly --time-unit s --alerts --renotify 30s --rule 'R: temp > 80' --acks acks2 -s st; } > parts
+    iot-anomaly --time-unit s --alerts --renotify 30s --rule 'R: temp > 80' --acks acks2 in2 > one
+    grep -q '"reason":"renotify"' one
+    run cmp one parts
+    assert_success
+    # live: the ack is appended while the tool runs
+    : > live.acks
+    mkfifo fifo
+    iot-anomaly -u --time-unit s --alerts --rule 'R: temp > 80' --acks live.acks fifo > live.out 3>&- &
+    pid=$!
+    exec 5> fifo
+    recs 0:85 >&5
+    for i in $(seq 50); do grep -q raised live.out && break; sleep 0.1; done
+    grep -q raised live.out
+    printf '{"deviceId":"d","alarm":"R","timestamp":5}\n' >> live.acks
+    for t in $(seq 10 10 700); do recs "$t:85"; done >&5
+    recs 710:70 >&5
+    exec 5>&-
+    wait "$pid"
+    run tail -n 1 live.out
+    assert_output --partial '"state":"cleared"'
+    assert_output --partial '"acknowledged":true,"ackedAt":"1970-01-01T00:00:05.000Z"'
+    run iot-anomaly --alerts -f temperature --acks acks in
     assert_failure 64
 }

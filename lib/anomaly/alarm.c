@@ -45,7 +45,7 @@ struct iot_alarms {
     struct def *defs;
     int ndefs;
     struct iot_keytab *tab;
-    int64_t wm, next_due;
+    int64_t wm, next_due, acks_upto;
     int mtype, aname;
     struct iot_buf b;
 };
@@ -124,7 +124,7 @@ struct iot_alarms *iot_alarms_new(const struct iot_alarm_cfg *c, char *err, size
     a->mtype = iot_fields_add(c->f, "messageType");
     a->aname = iot_fields_add(c->f, "alarm");
     a->tab = iot_keytab_new(slot_size(a->ndefs), (size_t)c->max_keys);
-    a->wm = a->next_due = NONE;
+    a->wm = a->next_due = a->acks_upto = NONE;
     return a;
 bad:
     free(a->defs);
@@ -353,12 +353,12 @@ static void scan_absent(struct iot_alarms *a, struct iot_out *o)
     a->next_due = next;
 }
 
-static void ack(struct iot_alarms *a, struct keyst *k, const struct iot_val *vals, int64_t ts)
+/* Acknowledges the active alarms named name (n bytes) of key k. */
+static void ack(struct iot_alarms *a, struct keyst *k, const char *name, size_t n, int64_t ts)
 {
-    const struct iot_val *v = &vals[a->aname];
     bool done = false;
     for (int d = 0; d < a->ndefs; d++) {
-        if (!iot_val_streq(v, a->defs[d].name, strlen(a->defs[d].name))) continue;
+        if (strlen(a->defs[d].name) != n || memcmp(a->defs[d].name, name, n) != 0) continue;
         struct inst *s = &k->in[d];
         if (s->phase == ACTIVE && !s->acked) {
             s->acked = 1;
@@ -369,6 +369,17 @@ static void ack(struct iot_alarms *a, struct keyst *k, const struct iot_val *val
     iot_stat_add(done ? "acks" : "acks_ignored", 1);
 }
 
+int iot_alarms_ack(struct iot_alarms *a, const char *key, size_t klen, const char *alarm, int64_t ts)
+{
+    if (a->acks_upto == NONE || ts > a->acks_upto) a->acks_upto = ts;
+    struct keyst *k = iot_keytab_find(a->tab, key, klen);
+    if (!k) { iot_stat_add("acks_ignored", 1); return 0; }
+    ack(a, k, alarm, strlen(alarm), ts);
+    return 0;
+}
+
+int64_t iot_alarms_acks_upto(const struct iot_alarms *a) { return a->acks_upto; }
+
 int iot_alarms_record(struct iot_alarms *a, struct iot_out *o, const struct iot_val *vals,
                       const char *key, size_t klen, int64_t ts, const struct iot_alarm_det *det)
 {
@@ -377,7 +388,9 @@ int iot_alarms_record(struct iot_alarms *a, struct iot_out *o, const struct iot_
     if (!k) return -1;
     if (created) key_init(a, k);
     if (iot_val_streq(&vals[a->mtype], "ack", 3)) {
-        ack(a, k, vals, ts);
+        iot_buf_reset(&a->b);
+        if (iot_val_str(&vals[a->aname], &a->b) < 0) iot_stat_add("acks_ignored", 1);
+        else ack(a, k, a->b.p, a->b.len, ts);
         return 0;
     }
     if (a->c.absent > 0) {
@@ -463,8 +476,8 @@ json_t *iot_alarms_save(const struct iot_alarms *a)
             "silentAt", (json_int_t)k->silent_at, "alarms", al));
     }
     free(all);
-    return json_pack("{s:o, s:o, s:o}", "watermark", t_or_null(a->wm), "nextDue", t_or_null(a->next_due),
-                     "keys", keys);
+    return json_pack("{s:o, s:o, s:o, s:o}", "watermark", t_or_null(a->wm), "nextDue", t_or_null(a->next_due),
+                     "acksUpto", t_or_null(a->acks_upto), "keys", keys);
 }
 
 static char *dup_str(const json_t *j) { return json_is_string(j) ? strdup(json_string_value(j)) : NULL; }
@@ -475,6 +488,7 @@ int iot_alarms_load(struct iot_alarms *a, const json_t *j)
     if (!json_is_array(keys)) return -1;
     a->wm = get_t(j, "watermark");
     a->next_due = get_t(j, "nextDue");
+    a->acks_upto = get_t(j, "acksUpto");
     size_t i;
     const json_t *e;
     json_array_foreach(keys, i, e) {

@@ -64,6 +64,10 @@ struct iot_alarms *iot_alarms_new(const struct iot_alarm_cfg *c, char *err, size
  * would exceed max_keys (nothing done). */
 int iot_alarms_record(struct iot_alarms *a, struct iot_out *o, const struct iot_val *vals,
                       const char *key, size_t klen, int64_t ts, const struct iot_alarm_det *det);
+/* Acknowledges key's active alarms named alarm (from --acks; see ackfile.h) at ts. Returns 0. */
+int iot_alarms_ack(struct iot_alarms *a, const char *key, size_t klen, const char *alarm, int64_t ts);
+/* The latest time of an ack given to iot_alarms_ack (kept in the state), or INT64_MIN. */
+int64_t iot_alarms_acks_upto(const struct iot_alarms *a);
 /* Alarms active now (DEVICE_SILENT included). */
 int64_t iot_alarms_active(const struct iot_alarms *a);
 /* State as JSON (pending and active alarms, acknowledgements, last times, watermark) and back:

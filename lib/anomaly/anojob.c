@@ -104,6 +104,14 @@ static void detect_record(struct anoctx *c, const char *line, size_t len, const 
             iot_anoalert_score(o, j->det.method, res[f].score);
             iot_anoalert_tail(o, &c->vals[c->tidx], j->time_unit, iot_anoalert_severity(&j->det, &res[f]));
         }
+        if (c->acks) {
+            if ((c->nrec++ & 63) == 0) iot_acks_poll(c->acks);
+            const char *k, *name;
+            size_t kl;
+            int64_t at;
+            while (iot_acks_pop(c->acks, ts, &k, &kl, &name, &at))
+                if (at > c->acks_done) iot_alarms_ack(c->alarms, k, kl, name, at);
+        }
         if (c->alarms && iot_alarms_record(c->alarms, o, c->vals, c->kb.p, c->kb.len, ts,
                                            j->episode > 0 ? dv : NULL) < 0)
             iot_reject(src, line, len, "too many keys", "more than %lld keys (--max-keys)",
@@ -185,6 +193,10 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
         if (c.alarms && json_is_object(al) && iot_alarms_load(c.alarms, al) < 0)
             iot_die(IOT_EX_DATAERR, "%s: malformed alarm state", j->state);
     }
+    if (c.alarms && j->acks) {
+        c.acks = iot_acks_open(j->acks, keys, c.nkeys, j->time_field, j->time_unit);
+        c.acks_done = iot_alarms_acks_upto(c.alarms);
+    }
 
     struct iot_in *in = iot_in_open(paths, npaths, max_line);
     iot_in_merge_by(in, j->time_field, j->time_unit);   /* several inputs: one stream in time order */
@@ -203,6 +215,7 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
             detect_record(&c, line, len, &src);
     }
     iot_in_close(in);
+    if (c.acks) iot_acks_poll(c.acks);   /* read to the end; acks later than the input wait for the next run */
     if (j->state)
         iot_anostate_save(j->state, &sc, c.tab, c.alarms ? iot_alarms_save(c.alarms) : NULL);
     int64_t late = iot_stat_get("alarm_late"), active = c.alarms ? iot_alarms_active(c.alarms) : 0;
@@ -213,6 +226,7 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
         iot_warn("%lld alarms still active at the end of input (not cleared; --state FILE keeps them)",
                  (long long)active);
 
+    iot_acks_close(c.acks);
     iot_alarms_free(c.alarms);
     free(c.widx);
     freeing = j;

@@ -22,6 +22,7 @@ struct iot_anojob {
     int64_t renotify, absent;    /* alarms: > 0 to renotify / raise DEVICE_SILENT (need alerts) */
     int64_t episode;             /* > 0: detector alerts become ANOMALY alarms cleared after this
                                     long without one (need alerts) */
+    const char *acks;            /* alarms: acknowledgements file followed as it grows, or NULL */
     char *const *with;           /* alarms: fields copied from the raising record, nwith */
     int nwith;
     bool quiet;                  /* -q: no end-of-run notes on stderr */

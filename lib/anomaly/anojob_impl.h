@@ -2,6 +2,7 @@
 #ifndef IOT_ANOJOB_IMPL_H
 #define IOT_ANOJOB_IMPL_H
 #include "anojob.h"
+#include "ackfile.h"
 #include "alarm.h"
 #include "anoalert.h"
 #include "anorule.h"
@@ -19,6 +20,9 @@ struct anoctx {
     struct iot_anorule *rules;
     struct iot_alarms *alarms;   /* alerts with rules or --absent, else NULL */
     int *widx;
+    struct iot_acks *acks;       /* --acks, or NULL */
+    int64_t acks_done;           /* acks at or before this time were applied by an earlier run */
+    uint64_t nrec;
     struct iot_keytab *tab;
     struct iot_val *vals;
     struct iot_buf kb, tmp;
