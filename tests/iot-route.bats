@@ -580,3 +580,27 @@ nrecs() { for i in $(seq "$1" "$2"); do printf '{"deviceId":"d%d","timestamp":"2
     for i in $(seq 1 100); do [ "$(got_i | sort -un | wc -l)" -ge 20000 ] && break; sleep 0.1; done
     got_i | awk '!seen[$0]++' | cmp - <(seq 1 20000)
 }
+
+@test "--metrics: Prometheus textfile, rewritten atomically while the input stays open, and at exit" {
+    recs > in.ndjson
+    mkfifo fifo
+    iot-route --metrics m.prom --metrics-every 200ms -r 'hot: temperature > 80 => drop' < fifo > out &
+    ROUTE=$!
+    exec 5>fifo
+    recs >&5
+    for i in $(seq 1 100); do grep -q '^iot_records_in_total{tool="iot-route"} 10$' m.prom 2>/dev/null && break; sleep 0.05; done
+    grep -q '^iot_records_in_total{tool="iot-route"} 10$' m.prom
+    kill -0 "$ROUTE"
+    head -3 in.ndjson >&5
+    exec 5>&-
+    wait "$ROUTE"; ROUTE=
+    grep -q '^iot_records_in_total{tool="iot-route"} 13$' m.prom
+    grep -q '^iot_route_route_matched_total{tool="iot-route",route="hot"} 5$' m.prom
+    grep -q '^iot_route_unmatched_total{tool="iot-route"} 8$' m.prom
+    grep -q '^# TYPE iot_route_delivered_total counter$' m.prom
+    [ -z "$(find . -name '.m.prom*')" ]
+    if command -v promtool > /dev/null; then
+        run sh -c 'promtool check metrics < m.prom'
+        assert_success
+    fi
+}
