@@ -9,7 +9,8 @@
 #include "route/job.h"
 
 enum { O_ROUTE = 1, O_ROUTES, O_FALLBACK, O_FIRST, O_SHARD, O_MAX_OPEN, O_MAX_BYTES, O_MAX_AGE,
-       O_APPEND, O_CHECK, O_SPOOL, O_SPOOL_MAX, O_ACK_TIMEOUT };
+       O_APPEND, O_CHECK, O_SPOOL, O_SPOOL_MAX, O_ACK_TIMEOUT,
+       O_METRICS, O_METRICS_EVERY };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Routes:", 0 },
@@ -30,6 +31,8 @@ static const struct iot_opt opts[] = {
     { "spool", 0, IOT_ARG, "DIR", "keep records an MQTT broker does not take in DIR, replay them in order when it is back", O_SPOOL },
     { "spool-max", 0, IOT_ARG, "SIZE", "spool bound per endpoint (default 1G; when full the newest records are dropped and counted)", O_SPOOL_MAX },
     { "ack-timeout", 0, IOT_ARG, "DURATION", "a PUBACK later than this means the broker is gone; also the wait at the end (default 10s)", O_ACK_TIMEOUT },
+    { "metrics", 0, IOT_ARG, "FILE", "Prometheus text metrics written to FILE atomically (textfile collector)", O_METRICS },
+    { "metrics-every", 0, IOT_ARG, "DURATION", "how often --metrics is rewritten (default 10s; and at exit)", O_METRICS_EVERY },
     IOT_OPT_END
 };
 
@@ -73,6 +76,8 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_SPOOL_MAX:
         if (iot_size_parse(arg, &a->eo.spool_max) < 0) iot_usage("--spool-max: '%s' is not a size (e.g. 1G)", arg);
         break;
+    case O_METRICS: a->metrics = arg; break;
+    case O_METRICS_EVERY: a->metrics_every = iot_cli_duration("--metrics-every", arg); break;
     case O_ACK_TIMEOUT: a->eo.ack_timeout = iot_cli_duration("--ack-timeout", arg); break;
     }
 }

@@ -6,12 +6,12 @@ _iot_route() {
     case $prev in
         --fallback) COMPREPLY=($(compgen -W "- drop file: mqtt:// exec: sh:" -- "$cur")); compopt -o nospace 2>/dev/null; return;;
         --time-unit) COMPREPLY=($(compgen -W "s ms us ns auto" -- "$cur")); return;;
-        --routes|-o|--output|--dead-letter) COMPREPLY=($(compgen -f -- "$cur")); return;;
+        --routes|-o|--output|--dead-letter|--metrics) COMPREPLY=($(compgen -f -- "$cur")); return;;
         --spool) COMPREPLY=($(compgen -d -- "$cur")); return;;
-        -r|--route|--shard|--max-open|--max-bytes|--max-age|--spool-max|--ack-timeout|-k|--key|-t|--time-field|--max-line) return;;
+        -r|--route|--shard|--max-open|--max-bytes|--max-age|--spool-max|--ack-timeout|--metrics-every|-k|--key|-t|--time-field|--max-line) return;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--route --routes --fallback --first --check --shard --key --time-field --time-unit --max-open --max-bytes --max-age --append --spool --spool-max --ack-timeout --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "--route --routes --fallback --first --check --shard --key --time-field --time-unit --max-open --max-bytes --max-age --append --spool --spool-max --ack-timeout --metrics --metrics-every --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
     else
         COMPREPLY=($(compgen -f -- "$cur"))
     fi

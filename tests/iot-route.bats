@@ -525,20 +525,75 @@ nrecs() { for i in $(seq "$1" "$2"); do printf '{"deviceId":"d%d","timestamp":"2
     for i in $(seq 1 100); do [ "$(got_i | wc -l)" -ge 500 ] && break; sleep 0.1; done
     [ "$(got_i | wc -l)" -ge 500 ]
     kill "$SUB"; wait "$SUB" 2>/dev/null
-    kill -TERM "$BROKER"; wait "$BROKER" 2>/dev/null
-    nrecs 501 1000 >&5
-    for i in $(seq 1 100); do [ -n "$(find sp -name '*.spool' -size +1k)" ] && break; sleep 0.1; done
-    [ -n "$(find sp -name '*.spool' -size +1k)" ]
+    kill -TERM "$BROKER"; wait "$BROKER" 2>/dev/null   # its persistence keeps the consumer's session
+    nrecs 501 20500 >&5
+    for i in $(seq 1 100); do [ -n "$(find sp -name '*.spool' -size +1000k)" ] && break; sleep 0.1; done
+    [ -n "$(find sp -name '*.spool' -size +1000k)" ]
     kill -0 "$ROUTE"
     broker_start
-    sub_start
-    nrecs 1001 1200 >&5
+    # as soon as the replay has begun (its first commit), newer records arrive while the
+    # spool is being replayed: they must wait behind it
+    for i in $(seq 1 200); do [ -n "$(ls sp/mqtt-*/acked 2>/dev/null)" ] && break; sleep 0.05; done
+    nrecs 20501 21000 >&5
     exec 5>&-
     wait "$ROUTE"
     ROUTE=
     grep -q '"reconnects":[1-9]' route.err
     grep -q '"spool_left":0' route.err
-    for i in $(seq 1 100); do [ "$(got_i | sort -un | wc -l)" -ge 1200 ] && break; sleep 0.1; done
+    sub_start
+    for i in $(seq 1 100); do [ "$(got_i | sort -un | wc -l)" -ge 21000 ] && break; sleep 0.1; done
     # at-least-once: every record, in order once duplicates (resent after the cut) are removed
-    got_i | awk '!seen[$0]++' | cmp - <(seq 1 1200)
+    got_i | awk '!seen[$0]++' | cmp - <(seq 1 21000)
+}
+
+@test "SIGKILL while spooling and while replaying: a restart sends every spooled record, in order" {
+    need_mqtt
+    PORT=$(free_port)
+    ep="up: true => mqtt://127.0.0.1:$PORT/devices/{deviceId}/telemetry"
+    nrecs 1 20000 > in.ndjson
+    want=$(awk '{ s += 8 + 21 + length($0) } END { print s }' in.ndjson)   # frame + topic + NUL + record
+    mkfifo fifo
+    iot-route --spool sp -r "$ep" --fallback drop < fifo 2> route.err &
+    ROUTE=$!
+    exec 5>fifo
+    cat in.ndjson >&5
+    for i in $(seq 1 200); do [ "$(cat sp/mqtt-*/*.spool 2>/dev/null | wc -c)" -ge "$want" ] && break; sleep 0.05; done
+    [ "$(cat sp/mqtt-*/*.spool | wc -c)" -eq "$want" ]
+    kill -KILL "$ROUTE"; wait "$ROUTE" 2>/dev/null || true; ROUTE=
+    exec 5>&-
+    broker_start
+    sub_start
+    iot-route --spool sp -r "$ep" --fallback drop /dev/null 2> route2.err &
+    ROUTE=$!
+    for i in $(seq 1 200); do [ "$(got_i | wc -l)" -ge 2000 ] && break; sleep 0.02; done
+    kill -KILL "$ROUTE" 2>/dev/null; wait "$ROUTE" 2>/dev/null || true; ROUTE=
+    run iot-route --stats --spool sp -r "$ep" --fallback drop /dev/null
+    assert_success
+    assert_output --partial '"spool_left":0'
+    for i in $(seq 1 100); do [ "$(got_i | sort -un | wc -l)" -ge 20000 ] && break; sleep 0.1; done
+    got_i | awk '!seen[$0]++' | cmp - <(seq 1 20000)
+}
+
+@test "--metrics: Prometheus textfile, rewritten atomically while the input stays open, and at exit" {
+    recs > in.ndjson
+    mkfifo fifo
+    iot-route --metrics m.prom --metrics-every 200ms -r 'hot: temperature > 80 => drop' < fifo > out &
+    ROUTE=$!
+    exec 5>fifo
+    recs >&5
+    for i in $(seq 1 100); do grep -q '^iot_records_in_total{tool="iot-route"} 10$' m.prom 2>/dev/null && break; sleep 0.05; done
+    grep -q '^iot_records_in_total{tool="iot-route"} 10$' m.prom
+    kill -0 "$ROUTE"
+    head -3 in.ndjson >&5
+    exec 5>&-
+    wait "$ROUTE"; ROUTE=
+    grep -q '^iot_records_in_total{tool="iot-route"} 13$' m.prom
+    grep -q '^iot_route_route_matched_total{tool="iot-route",route="hot"} 5$' m.prom
+    grep -q '^iot_route_unmatched_total{tool="iot-route"} 8$' m.prom
+    grep -q '^# TYPE iot_route_delivered_total counter$' m.prom
+    [ -z "$(find . -name '.m.prom*')" ]
+    if command -v promtool > /dev/null; then
+        run sh -c 'promtool check metrics < m.prom'
+        assert_success
+    fi
 }

@@ -767,6 +767,7 @@ bool iot_eps_mqtt_counts(const struct iot_eps *s, struct iot_mqtt_counts *c)
         c->acked += e.acked; c->spooled += e.spooled; c->replayed += e.replayed;
         c->reconnects += e.reconnects; c->spool_dropped += e.spool_dropped;
         c->spool_left += e.spool_left; c->spool_corrupt += e.spool_corrupt;
+        c->spool_records += e.spool_records; c->spool_bytes += e.spool_bytes; c->in_flight += e.in_flight;
     }
     return s->any_mqtt;
 }

@@ -8,6 +8,7 @@
 #include "core/in.h"
 #include "core/key.h"
 #include "core/out.h"
+#include "core/prom.h"
 #include "core/rec.h"
 #include "core/time.h"
 #include "job.h"
@@ -76,7 +77,42 @@ struct loop {
     struct iot_ep **sel;
     struct iot_buf key;
     int64_t matched, unmatched, dropped, delivered;
+    struct iot_prom prom;
 };
+
+/* The --metrics textfile: the same counters as --stats, named by Prometheus conventions
+ * (https://prometheus.io/docs/practices/naming/), plus the spool's depth now. */
+static void write_metrics(struct loop *L)
+{
+    struct iot_prom *p = &L->prom;
+    int64_t segs, kids, evicted;
+    iot_eps_counts(L->eps, &segs, &kids, &evicted);
+    iot_prom_begin(p, "iot-route");
+    iot_prom_sample(p, "iot_records_in_total", "counter", "Input lines read.", NULL, NULL, (double)iot_stat_lines_in);
+    iot_prom_sample(p, "iot_rejected_total", "counter", "Input lines rejected (bad JSON, bad time).", NULL, NULL, (double)iot_stat_rejected);
+    iot_prom_sample(p, "iot_route_matched_total", "counter", "Records that matched at least one route.", NULL, NULL, (double)L->matched);
+    iot_prom_sample(p, "iot_route_unmatched_total", "counter", "Records that matched no route (sent to the fallback).", NULL, NULL, (double)L->unmatched);
+    iot_prom_sample(p, "iot_route_dropped_total", "counter", "Records sent to a drop endpoint.", NULL, NULL, (double)L->dropped);
+    iot_prom_sample(p, "iot_route_delivered_total", "counter", "Endpoint writes.", NULL, NULL, (double)L->delivered);
+    iot_prom_sample(p, "iot_route_segments_total", "counter", "File segments published.", NULL, NULL, (double)segs);
+    iot_prom_sample(p, "iot_route_children_total", "counter", "Child processes started.", NULL, NULL, (double)kids);
+    iot_prom_sample(p, "iot_route_evicted_total", "counter", "Open files and children closed by --max-open.", NULL, NULL, (double)evicted);
+    for (int i = 0; i < L->rt->n; i++)
+        iot_prom_sample(p, "iot_route_route_matched_total", "counter", "Records that matched each route.", "route",
+                        L->rt->r[i].name, (double)L->rt->r[i].matched);
+    struct iot_mqtt_counts mc;
+    if (iot_eps_mqtt_counts(L->eps, &mc)) {
+        iot_prom_sample(p, "iot_route_mqtt_acked_total", "counter", "Records acknowledged by an MQTT broker (PUBACK).", NULL, NULL, (double)mc.acked);
+        iot_prom_sample(p, "iot_route_mqtt_reconnects_total", "counter", "Reconnections to MQTT brokers.", NULL, NULL, (double)mc.reconnects);
+        iot_prom_sample(p, "iot_route_mqtt_in_flight", "gauge", "Records published and not yet acknowledged.", NULL, NULL, (double)mc.in_flight);
+        iot_prom_sample(p, "iot_route_spooled_total", "counter", "Records written to the spool.", NULL, NULL, (double)mc.spooled);
+        iot_prom_sample(p, "iot_route_replayed_total", "counter", "Spooled records acknowledged after replay.", NULL, NULL, (double)mc.replayed);
+        iot_prom_sample(p, "iot_route_spool_dropped_total", "counter", "Records dropped because the spool was full.", NULL, NULL, (double)mc.spool_dropped);
+        iot_prom_sample(p, "iot_route_spool_records", "gauge", "Records in the spool not yet acknowledged.", NULL, NULL, (double)mc.spool_records);
+        iot_prom_sample(p, "iot_route_spool_bytes", "gauge", "Bytes of the spool not yet acknowledged.", NULL, NULL, (double)mc.spool_bytes);
+    }
+    iot_prom_commit(p, L->j->metrics);
+}
 
 /* Routes one line. Returns false when an endpoint failed (the run stops). */
 static bool route_line(struct loop *L, const char *line, size_t len, const struct iot_src *src)
@@ -136,6 +172,8 @@ static bool run_loop(struct loop *L, char **paths, int npaths, bool has_children
     const struct iot_routejob *j = L->j;
     int64_t next_tick = j->eo.max_age ? iot_time_mono() + IOT_NS_PER_S : INT64_MAX;
     bool pump = iot_eps_needs_pump(L->eps);   /* acknowledgements and replay while input is quiet */
+    int64_t every = j->metrics_every > 0 ? j->metrics_every : 10 * IOT_NS_PER_S;
+    int64_t next_metrics = j->metrics ? iot_time_mono() + every : INT64_MAX;
     bool ok = true;
     struct iot_in *in = iot_in_open(paths, npaths, j->max_line);
     char *line;
@@ -143,9 +181,10 @@ static bool run_loop(struct loop *L, char **paths, int npaths, bool has_children
     struct iot_src src;
     for (;;) {
         if ((has_children || pump) && !iot_in_wait(in, 0) && iot_eps_flush(L->eps) < 0) { ok = !fatal(L->eps); break; }
-        if (j->eo.max_age || pump) {
+        if (j->eo.max_age || pump || j->metrics) {
             while (!iot_stop_requested && !iot_in_wait(in, pump ? 100 : 1000)) {
                 if (iot_eps_tick(L->eps, iot_time_mono()) < 0) { ok = !fatal(L->eps); break; }
+                if (iot_time_mono() >= next_metrics) { write_metrics(L); next_metrics = iot_time_mono() + every; }
             }
             if (!ok) break;
             if (iot_time_mono() >= next_tick) {
@@ -155,9 +194,15 @@ static bool run_loop(struct loop *L, char **paths, int npaths, bool has_children
         }
         if (iot_stop_requested || !iot_in_next(in, &line, &len, &src)) break;
         if (!route_line(L, line, len, &src)) { ok = false; break; }
+        if (next_metrics != INT64_MAX && (L->matched + L->unmatched) % 1024 == 0 && iot_time_mono() >= next_metrics) {
+            write_metrics(L);
+            next_metrics = iot_time_mono() + every;
+        }
     }
     if (iot_eps_close(L->eps) < 0 && ok) ok = !fatal(L->eps);
     iot_in_close(in);
+    if (j->metrics) write_metrics(L);
+    iot_prom_free(&L->prom);
     return ok;
 }
 

@@ -18,7 +18,9 @@ struct iot_routejob {
     const char *time_field;      /* NULL = timestamp */
     int time_unit;               /* enum iot_time_unit */
     size_t max_line;             /* reader's line bound, 0 = none */
-    struct iot_eps_opts eo;      /* endpoints: open bound, rotation, append, unbuffered */
+    struct iot_eps_opts eo;      /* endpoints: open bound, rotation, append, unbuffered, spool */
+    const char *metrics;         /* Prometheus textfile written every metrics_every and at the end */
+    int64_t metrics_every;       /* ns (0 = 10 s) */
 };
 
 /* Builds the table (usage errors exit 64 via iot_usage, an unreadable routes file 66), then

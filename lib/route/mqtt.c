@@ -257,7 +257,15 @@ int iot_mqtt_close(struct iot_mqtt *q)
 }
 
 const char *iot_mqtt_error(const struct iot_mqtt *q) { return q->err; }
-void iot_mqtt_counts(const struct iot_mqtt *q, struct iot_mqtt_counts *c) { *c = q->c; }
+void iot_mqtt_counts(const struct iot_mqtt *q, struct iot_mqtt_counts *c)
+{
+    *c = q->c;
+    c->in_flight = q->n;
+    if (q->sp) {
+        c->spool_records = (int64_t)iot_spool_records(q->sp);
+        c->spool_bytes = (int64_t)iot_spool_bytes(q->sp);
+    }
+}
 
 void iot_mqtt_free(struct iot_mqtt *q)
 {

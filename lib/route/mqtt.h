@@ -20,6 +20,7 @@ struct iot_mqtt_opts {
 
 struct iot_mqtt_counts {
     int64_t acked, spooled, replayed, reconnects, spool_dropped, spool_left, spool_corrupt;
+    int64_t spool_records, spool_bytes, in_flight;   /* now */
 };
 
 struct iot_mqtt;
