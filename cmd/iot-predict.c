@@ -8,12 +8,13 @@
 #include "core/diag.h"
 #include "core/time.h"
 #include "predict/run.h"
+#include "predict/eval.h"
 #include "predict/tune.h"
 
 enum { O_LABEL = 1, O_LABEL_FROM, O_HORIZON, O_TASK, O_CAP, O_FEATURES, O_STANDARDIZE,
        O_STD_BY, O_HEALTH, O_RESET_ON, O_LEARNER, O_TREES, O_LR, O_DEPTH, O_MIN_LEAF,
        O_SUBSAMPLE, O_COLSAMPLE, O_L2, O_SEED, O_FOLDS, O_THRESHOLD, O_PROGRESS, O_MODEL,
-       O_ALERT, O_COOLDOWN, O_ALERTS_ONLY, O_STATE, O_MAX_KEYS, O_REGIMES, O_TAG, O_BUDGET, O_TRIALS };
+       O_ALERT, O_COOLDOWN, O_ALERTS_ONLY, O_STATE, O_MAX_KEYS, O_REGIMES, O_TAG, O_BUDGET, O_TRIALS, O_BY };
 
 static const struct iot_opt opts[] = {
     IOT_OPT_KEY, IOT_OPT_TIME,
@@ -45,8 +46,9 @@ static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Tuning (iot-predict tune -o MODEL [FILE]..., the training options too):", 0 },
     { "budget", 0, IOT_ARG, "DURATION", "tune: start no trial after DURATION of wall clock (default 60s)", O_BUDGET },
     { "trials", 0, IOT_ARG, "N", "tune: at most N trials (default: until the budget)", O_TRIALS },
-    { NULL, 0, 0, NULL, "Scoring (iot-predict score -m MODEL [FILE]...), explain and info (-m MODEL):", 0 },
+    { NULL, 0, 0, NULL, "Scoring (iot-predict score -m MODEL [FILE]...), eval (-m MODEL SCORED...), explain and info (-m MODEL):", 0 },
     { "model", 'm', IOT_ARG, "FILE", "the model file", O_MODEL },
+    { "by", 0, IOT_ARG, "FIELD", "eval: figures per value of FIELD too (e.g. a device type)", O_BY },
     { "alert", 0, IOT_ARG, "X", "one work order per episode of probability >= X (regress: rul <= X)", O_ALERT },
     { "cooldown", 0, IOT_ARG, "DURATION", "an episode ends at maintenance, failure or DURATION safe (default 1d)", O_COOLDOWN },
     { "alerts-only", 0, IOT_NOARG, NULL, "write only the alert records", O_ALERTS_ONLY },
@@ -56,7 +58,7 @@ static const struct iot_opt opts[] = {
 };
 
 static const struct iot_tool tool = {
-    "iot-predict", "train|tune|score|explain|info [OPTION]... [FILE]...",
+    "iot-predict", "train|tune|score|eval|explain|info [OPTION]... [FILE]...",
     "Predictive maintenance: streaming features, gradient-boosted trees, grouped validation, live scoring.",
     "Examples:\n"
     "  iot-predict train --label _rul --task regress --cap 1209600 -o m.json fleet.ndjson\n"
@@ -64,13 +66,14 @@ static const struct iot_tool tool = {
     "      --reset-on 'messageType == \"maintenance\"' -o m.json fleet.ndjson\n"
     "  tail -F live.ndjson | iot-predict score -m m.json --alert 0.8\n"
     "  iot-predict tune --label _rul --budget 5m --seed 7 -o best.json fleet.ndjson\n"
+    "  iot-predict score -m m.json live.ndjson | iot-predict eval -m m.json --by deviceType\n"
     "  iot-predict explain -m m.json\n"
     "  iot-predict info -m m.json",
     opts
 };
 
 static struct {
-    const char *label, *label_from, *features, *std_by, *reset_on, *model, *state, *regimes, *tag;
+    const char *label, *label_from, *features, *std_by, *reset_on, *model, *state, *regimes, *tag, *by;
     int64_t horizon, cooldown, budget;
     int trials;
     int task;               /* -1 auto, 0 regress, 1 classify */
@@ -101,7 +104,7 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_STD_BY: P.std_by = arg; P.standardize = true; break;
     case O_HEALTH: P.health = true; break;
     case O_REGIMES: P.regimes = arg; break;
-    case O_TAG: P.tag = arg; break;
+    case O_TAG: P.tag = arg; break; case O_BY: P.by = arg; break;
     case O_BUDGET: P.budget = iot_cli_duration("--budget", arg);
         if (P.budget <= 0) iot_usage("--budget: expected a positive duration");
         break;
@@ -197,6 +200,18 @@ static int cmd_score(int argc, char **argv)
     return iot_predict_score(&j);
 }
 
+static int cmd_eval(int argc, char **argv)
+{
+    if (!P.model)
+        iot_usage("eval: the model is needed (-m MODEL)");
+    const struct iot_eval_job j = {
+        .model = P.model, .by = P.by, .alert_set = P.alert_set, .alert = P.alert,
+        .cooldown = P.cooldown, .time_unit = iot_common.time_unit, .max_keys = P.max_keys,
+        .io = { argv, argc, iot_common.max_line },
+    };
+    return iot_predict_eval(&j);
+}
+
 static int cmd_model(int argc, char **argv, const char *what, int (*fn)(const char *))
 {
     /* explain and info: -m MODEL, or the model as the one operand */
@@ -220,14 +235,15 @@ int main(int argc, char **argv)
     int (*run)(int, char **) = NULL;
     if (sub && strcmp(sub, "train") == 0) run = cmd_train;
     else if (sub && strcmp(sub, "tune") == 0) run = cmd_tune;
+    else if (sub && strcmp(sub, "eval") == 0) run = cmd_eval;
     else if (sub && strcmp(sub, "score") == 0) run = cmd_score;
     else if (sub && strcmp(sub, "explain") == 0) run = cmd_explain;
     else if (sub && strcmp(sub, "info") == 0) run = cmd_info;
     if (!run) {
         iot_cli_parse(&tool, argc, argv, on_opt, NULL);   /* --help, --version, bad options */
         if (sub && sub[0] != '-')
-            iot_usage("unknown subcommand '%s' (train, tune, score, explain or info)", sub);
-        iot_usage("a subcommand is needed: train, tune, score, explain or info");
+            iot_usage("unknown subcommand '%s' (train, tune, score, eval, explain or info)", sub);
+        iot_usage("a subcommand is needed: train, tune, score, eval, explain or info");
     }
     int optind_ = iot_cli_parse(&tool, argc - 1, argv + 1, on_opt, NULL);
     return run(argc - 1 - optind_, argv + 1 + optind_);

@@ -1,5 +1,5 @@
 # fish completion for iot-predict
-complete -c iot-predict -n __fish_use_subcommand -x -a "train tune score explain info"
+complete -c iot-predict -n __fish_use_subcommand -x -a "train tune score eval explain info"
 complete -c iot-predict -l label -x -d "target field"
 complete -c iot-predict -l label-from -x -d "failure records condition"
 complete -c iot-predict -l horizon -x -d "failure horizon"
@@ -12,6 +12,7 @@ complete -c iot-predict -l regimes -x -d "operating-setting fields: regimes by k
 complete -c iot-predict -l tag -x -d "free text for the model card"
 complete -c iot-predict -l budget -x -d "tune: time budget"
 complete -c iot-predict -l trials -x -d "tune: at most N trials"
+complete -c iot-predict -l by -x -d "eval: figures per value of a field"
 complete -c iot-predict -l health -d "health-index channel"
 complete -c iot-predict -l reset-on -x -d "reset condition"
 complete -c iot-predict -l learner -x -a "gbdt linear" -d "learner"

@@ -411,6 +411,36 @@ CLS=(--label-from 'messageType == "failure"' --horizon 7d --reset-on 'messageTyp
     assert_failure 64
 }
 
+@test "eval: precision, recall, false alarms per device-year and lead times from a scored stream" {
+    fleet 6 90 > in
+    head -n $(($(wc -l < in) / 2)) in > train
+    iot-predict train "${CLS[@]}" --trees 30 --folds 0 -o m.json train > /dev/null
+    iot-predict score -m m.json in > scored
+    run sh -c "iot-predict eval -m m.json --alert 0.5 scored | tail -1"
+    assert_success
+    printf '%s\n' "$output" | jq -e '.group == "all" and .horizon == "7d" and .alert == 0.5' > /dev/null
+    ev=$output
+    # independent: the work orders score writes, against the failure records of the input
+    iot-predict score -m m.json --alert 0.5 --alerts-only in |
+        jq -r '[.deviceId, (.timestamp | sub("\\.[0-9]+Z$"; "Z") | fromdate), "A"] | @tsv' > orders
+    jq -r 'select(.messageType == "failure") | [.deviceId, .timestamp, "F"] | @tsv' in > fails
+    want=$(sort -k1,1 -k2,2n orders fails | mawk -F'\t' -v H=604800 '
+        $3 == "A" { o[$1] = o[$1] " " $2; n++; next }
+        { f++; k = split(o[$1], a, " "); lead = -1
+          for (i = 1; i <= k; i++) if ($2 - a[i] <= H && $2 - a[i] > lead) lead = $2 - a[i]
+          if (lead >= 0) c++ }
+        END { printf "%d %d %d\n", f, c, n }')
+    [ "$(printf '%s' "$ev" | jq -r '"\(.failures) \(.caught) \(.work_orders)"')" = "$want" ]
+    printf '%s' "$ev" | jq -e '.caught > 0 and .precision > 0 and .false_alarms_per_device_year >= 0 and .mean_lead_days > 0 and .mean_lead_days <= 7' > /dev/null
+    # one line per caught failure with its lead time
+    run sh -c "iot-predict eval -m m.json --alert 0.5 scored | jq -s 'map(select(.lead_days)) | length'"
+    assert_output "$(printf '%s' "$ev" | jq .caught)"
+    # per group: the groups add up to the whole
+    mawk '{ sub(/"deviceId":"dev-0[0-2]"/, "&,\"site\":\"north\""); sub(/"deviceId":"dev-0[3-5]"/, "&,\"site\":\"south\""); print }' scored > sited
+    run sh -c "iot-predict eval -m m.json --alert 0.5 --by site sited | jq -sc '[(map(select(.site)) | .[].site), (map(select(.site) | .failures) | add) == (.[-1].failures)]'"
+    assert_output '["north","south",true]'
+}
+
 @test "usage errors exit 64" {
     run iot-predict
     assert_failure 64

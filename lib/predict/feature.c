@@ -159,6 +159,9 @@ static void mark_xs(struct iot_featspec *s)
     free(s->xs_used);
     free(s->plan);
     s->xs_used = iot_xcalloc((size_t)s->nfields + 1, sizeof *s->xs_used);
+    s->has_time = false;
+    for (int j = 0; j < s->nfields; j++)
+        s->has_time |= s->ftime && s->ftime[j];
     s->plan = iot_xcalloc((size_t)s->nfeat + 1, sizeof *s->plan);
     for (int i = 0; i < s->nfeat; i++)
         if ((s->feat[i].kind == IOT_FK_XMEAN || s->feat[i].kind == IOT_FK_XSLOPE) && s->feat[i].chan >= 0)
@@ -659,14 +662,14 @@ void iot_feat_update_strided(const struct iot_featspec *s, struct iot_featstate 
     else
         for (int j = 0; j < nf; j++)
             z[j] = x[j];
-    if (s->ftime)           /* since(): days, as read */
+    if (s->has_time)        /* since(): days, as read */
         for (int j = 0; j < nf; j++)
             if (s->ftime[j]) z[j] = x[j];
     z[nf] = NAN;
     if (s->pcw) {       /* health on standardised values even when fields are not */
         double h = 0;
         for (int j = 0; j < nf; j++)
-            if (!(s->ftime && s->ftime[j]))
+            if (!(s->has_time && s->ftime[j]))
                 h += s->pcw[j] * (s->standardize ? z[j] : (x[j] - gm[j]) / gs[j]);
         z[nf] = h;
     }

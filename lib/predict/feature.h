@@ -36,6 +36,7 @@ struct iot_featspec {
     int nfields;
     char **fields;              /* input fields (paths) */
     bool *ftime;                /* [nfields] read as a time by since(F), or NULL */
+    bool has_time;              /* some ftime[j] is true (internal) */
     int nfeat;
     struct iot_feat *feat;
     bool health;                /* health channel wanted (fitted weights in pcw) */

@@ -106,7 +106,7 @@ int iot_predrec_read(struct iot_predrec *r, const char *line, size_t len, const 
         const struct iot_val *v = &r->vals[r->fidx[j]];
         if (v->type == IOT_J_ABSENT || v->type == IOT_J_NULL) {
             r->x[j] = NAN;
-        } else if (s->ftime && s->ftime[j]) {
+        } else if (s->has_time && s->ftime[j]) {
             int64_t ft;
             if (since_time(v, r->o.time_unit, &ft, &why) < 0) {
                 iot_reject(src, line, len, "bad value", "%s: expected a date or timestamp for since(): %s",

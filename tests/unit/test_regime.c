@@ -2,9 +2,11 @@
  * six regimes, pure jitter gives one), assignment, far values, missing settings, and the per-regime
  * standardisation round-tripping exactly through the model's JSON. */
 #include <stdlib.h>
+#include <unistd.h>
 #include "unit.h"
 #include "core/rng.h"
 #include "predict/feature.h"
+#include "predict/model.h"
 #include "predict/regime.h"
 
 static const double COND[6][3] = { { 0, 0.00, 100 }, { 10, 0.25, 100 }, { 20, 0.70, 100 },
@@ -133,6 +135,39 @@ int main(void)
     CHECK(f1 == f2 && fabs(f1 - (v - s->gmean[g1]) / s->gsd[g1]) < 1e-5, "scoring a value of regime 3: %g", f1);
     CHECK(iot_featspec_regime_group(s2, -1) == 0, "no regime: the global statistics");
     iot_featstate_free(st1); iot_featstate_free(st2);
+
+    /* through the model file itself: save, load, the same regime and z-score */
+    struct iot_linmodel *lm = iot_linmodel_alloc(1, false);
+    lm->mean[0] = 0; lm->sd[0] = 1; lm->w[0] = 1; lm->b = 0;
+    struct iot_model M = { .label = "y", .key = "deviceId", .time_field = "timestamp",
+                           .output = "rul", .cap = NAN, .threshold = NAN, .spec = s, .lin = lm,
+                           .train_seconds = NAN };
+    char path[] = "/tmp/test_regime_model_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "temp file");
+    close(fd);
+    iot_model_save(&M, path);
+    struct iot_model *L = iot_model_load(path);
+    unlink(path);
+    const struct iot_featspec *ls = L->spec;
+    ok = ls->regimes && ls->regimes->k == R->k;
+    for (int q = 0; ok && q < R->k * 3; q++) ok = ls->regimes->cent[q] == R->cent[q];
+    for (int q = 0; ok && q < R->k; q++) ok = ls->regimes->radius[q] == R->radius[q];
+    CHECK(ok, "the model file keeps the regimes exactly");
+    ok = true;
+    for (size_t i = 0; ok && i < n; i += 97) {
+        bool far1, far2;
+        int a = iot_regimes_assign(R, X + i * 3, &far1), b = iot_regimes_assign(ls->regimes, X + i * 3, &far2);
+        float z1, z2;
+        struct iot_featstate *u1 = iot_featstate_new(s), *u2 = iot_featstate_new(ls);
+        iot_feat_update(s, u1, 0, &x[i], iot_featspec_regime_group(s, a), &z1);
+        iot_feat_update(ls, u2, 0, &x[i], iot_featspec_regime_group(ls, b), &z2);
+        ok = a == b && far1 == far2 && z1 == z2;
+        iot_featstate_free(u1); iot_featstate_free(u2);
+    }
+    CHECK(ok, "after save and load: the same regime and the same standardised value per row");
+    iot_model_free(L);
+    iot_linmodel_free(lm);
     json_decref(sj); json_decref(sb);
     iot_featspec_free(s2);
     iot_featspec_free(s);       /* frees R too */
