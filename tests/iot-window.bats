@@ -367,3 +367,28 @@ fleet() { iot-sim --devices "${2:-20}" --count "$1" --seed 7 --faults late=0.05:
     assert_output --partial '"evicted":0'
     grep -q -- "--max-keys 50000 --evict oldest --stats" "$ROOT_DIR/man/iot-window.1"
 }
+
+@test "exact moments: examples/window-shards.sh on a day of 20 devices (2 jobs); every record its own shard; reversed input; constant readings have stdev 0" {
+    iot-sim -n 20 -d 1d -i 10s -s 7 --anomalies 0.001 > day.ndjson
+    run sh "$ROOT_DIR/examples/window-shards.sh" day.ndjson 2
+    assert_success
+    assert_output --partial "identical to one process"
+    A='count(),sum(vibration),avg(vibration),stdev(vibration),stdevp(vibration),var(temperature),varp(temperature)'
+    head -n 400 day.ndjson > few.ndjson
+    split -l 1 -a 3 few.ndjson one.
+    for p in one.*; do iot-window --tumbling 1m --lateness 1h -a "$A" --emit partial "$p"; done > partials
+    iot-window --merge -a "$A" partials | sort > merged
+    iot-window --tumbling 1m --lateness 1h -a "$A" few.ndjson | sort > single
+    cmp merged single
+    tac few.ndjson | iot-window -q --tumbling 1m --lateness 1000d -a "$A" | sort > reversed
+    cmp reversed single
+    for v in 0.1 1.47; do
+        for i in 1 2 3 4 5 6; do echo "{\"deviceId\":\"d\",\"timestamp\":\"2026-01-01T00:00:0${i}Z\",\"vibration\":$v}"; done > const
+        run iot-window --tumbling 1m -a 'stdev(vibration),stdevp(vibration),avg(vibration)' const
+        assert_output --partial "\"stdev_vibration\":0,\"stdevp_vibration\":0,\"avg_vibration\":$v}"
+        split -l 3 const half.
+        for p in half.*; do iot-window --tumbling 1m -a 'stdev(vibration)' --emit partial "$p"; done |
+            iot-window --merge -a 'stdev(vibration)' > m
+        grep -q '"stdev_vibration":0}' m
+    done
+}

@@ -9,14 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- double-double arithmetic (Knuth TwoSum, Dekker split/TwoProduct; see Shewchuk 1997,
- * "Adaptive precision floating-point arithmetic", and Hida/Li/Bailey QD library paper). ---- */
-static inline void two_sum(double a, double b, double *s, double *e)
-{
-    double x = a + b, bb = x - a;
-    *e = (a - (x - bb)) + (b - bb);
-    *s = x;
-}
+/* ---- double-double division (Dekker split/TwoProduct; see Shewchuk 1997, "Adaptive precision
+ * floating-point arithmetic", and the Hida/Li/Bailey QD library paper). Sums are lib/xsum. ---- */
 static inline void fast_two_sum(double a, double b, double *s, double *e)
 {
     double x = a + b;
@@ -36,30 +30,6 @@ static inline void two_prod(double a, double b, double *p, double *e)
     split(a, &ah, &al);
     split(b, &bh, &bl);
     *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;
-}
-static inline void dd_add_d(double *hi, double *lo, double x)
-{
-    double s, e;
-    two_sum(*hi, x, &s, &e);
-    e += *lo;
-    fast_two_sum(s, e, hi, lo);
-}
-static void dd_add(double *ah, double *al, double bh, double bl)
-{
-    double s1, e1, s2, e2;
-    two_sum(*ah, bh, &s1, &e1);
-    two_sum(*al, bl, &s2, &e2);
-    e1 += s2;
-    fast_two_sum(s1, e1, &s1, &e1);
-    e1 += e2;
-    fast_two_sum(s1, e1, ah, al);
-}
-static void dd_mul(double ah, double al, double bh, double bl, double *rh, double *rl)
-{
-    double p, e;
-    two_prod(ah, bh, &p, &e);
-    e += ah * bl + al * bh;
-    fast_two_sum(p, e, rh, rl);
 }
 static void dd_div_d(double ah, double al, double d, double *rh, double *rl)
 {
@@ -329,12 +299,8 @@ void iot_agg_add(const struct iot_aggset *s, struct iot_agg_state *st,
         double v = x->v;
         f->n++;
         if (need & IOT_NEED_MOM) {
-            dd_add_d(&f->s_hi, &f->s_lo, v);
-            if (need & IOT_NEED_SQ) {
-                double p, e;
-                two_prod(v, v, &p, &e);
-                dd_add(&f->q_hi, &f->q_lo, p, e);
-            }
+            iot_xsum_add(&f->s, v);
+            if (need & IOT_NEED_SQ) iot_xsum_add_sq(&f->q, v, false);
         }
         if (need & IOT_NEED_MINMAX) {
             if (f->n == 1 || v < f->min) f->min = v;
@@ -359,13 +325,8 @@ void iot_agg_remove(const struct iot_aggset *s, struct iot_agg_state *st, const 
         if (x->kind != 1) continue;
         f->n--;
         if (s->need[i] & IOT_NEED_MOM) {
-            dd_add_d(&f->s_hi, &f->s_lo, -x->v);
-            if (s->need[i] & IOT_NEED_SQ) {
-                double p, e;
-                two_prod(x->v, x->v, &p, &e);
-                dd_add(&f->q_hi, &f->q_lo, -p, -e);
-            }
-            if (f->n == 0) f->s_hi = f->s_lo = f->q_hi = f->q_lo = 0;
+            iot_xsum_add(&f->s, -x->v);
+            if (s->need[i] & IOT_NEED_SQ) iot_xsum_add_sq(&f->q, x->v, true);
         }
     }
 }
@@ -382,8 +343,8 @@ void iot_agg_merge(const struct iot_aggset *s, struct iot_agg_state *d, const st
             for (uint32_t k = 0; k < b->dcap; k++)
                 if (b->dset[k]) dset_put(a, b->dset[k]);
         if (b->n == 0) continue;
-        if (need & IOT_NEED_MOM) dd_add(&a->s_hi, &a->s_lo, b->s_hi, b->s_lo);
-        if (need & IOT_NEED_SQ) dd_add(&a->q_hi, &a->q_lo, b->q_hi, b->q_lo);
+        if (need & IOT_NEED_MOM) iot_xsum_merge(&a->s, &b->s);
+        if (need & IOT_NEED_SQ) iot_xsum_merge(&a->q, &b->q);
         if (need & IOT_NEED_MINMAX) {
             if (a->n == 0 || b->min < a->min) a->min = b->min;
             if (a->n == 0 || b->max > a->max) a->max = b->max;
@@ -403,6 +364,8 @@ void iot_agg_free(const struct iot_aggset *s, struct iot_agg_state *st)
     for (int i = 0; i < s->nfields; i++) {
         free(st->f[i].vals);
         free(st->f[i].dset);
+        iot_xsum_free(&st->f[i].s);
+        iot_xsum_free(&st->f[i].q);
         st->f[i].vals = NULL; st->f[i].dset = NULL;
         st->f[i].nv = st->f[i].cv = st->f[i].dn = st->f[i].dcap = 0;
     }
@@ -431,16 +394,16 @@ double iot_pct_disc(const double *v, size_t n, double p)
     return v[i];
 }
 
-/* Σ(x-mean)^2 = Q - S^2/n, in double-double, clamped at 0. */
-static double m2(const struct iot_fstate *f)
+/* The variance numerator D = n*Q - S^2 = n * Σ(x-mean)^2, exact (0 for equal values), as a
+ * double-double; var = D / (n * (n - 1)) and varp = D / n^2 divide it in double-double. */
+static double var_of(const struct iot_fstate *f, int64_t d)
 {
-    double th, tl, rh, rl;
-    dd_mul(f->s_hi, f->s_lo, f->s_hi, f->s_lo, &th, &tl);
-    dd_div_d(th, tl, (double)f->n, &th, &tl);
-    rh = f->q_hi; rl = f->q_lo;
-    dd_add(&rh, &rl, -th, -tl);
-    double m = rh + rl;
-    return m > 0 ? m : 0;
+    double h, l, n = (double)f->n;
+    iot_xsum_var_dd(&f->s, &f->q, f->n, &h, &l);
+    if (h <= 0) return h < 0 ? 0 : h;     /* 0 exactly; D < 0 cannot happen */
+    dd_div_d(h, l, n, &h, &l);
+    dd_div_d(h, l, (double)d, &h, &l);
+    return h + l;
 }
 
 int iot_agg_value(const struct iot_aggset *s, struct iot_agg_state *st, int i, double *out)
@@ -457,15 +420,15 @@ int iot_agg_value(const struct iot_aggset *s, struct iot_agg_state *st, int i, d
     if (f->n == 0) return -1;
     double n = (double)f->n;
     switch (it->fn) {
-    case IOT_AGG_SUM: *out = f->s_hi + f->s_lo; return 0;
-    case IOT_AGG_AVG: dd_div_d(f->s_hi, f->s_lo, n, &h, &l); *out = h + l; return 0;
+    case IOT_AGG_SUM: *out = iot_xsum_double(&f->s); return 0;
+    case IOT_AGG_AVG: iot_xsum_dd(&f->s, &h, &l); dd_div_d(h, l, n, &h, &l); *out = h + l; return 0;
     case IOT_AGG_MIN: *out = f->min; return 0;
     case IOT_AGG_MAX: *out = f->max; return 0;
     case IOT_AGG_RANGE: *out = f->max - f->min; return 0;
-    case IOT_AGG_VARP: *out = m2(f) / n; return 0;
-    case IOT_AGG_STDEVP: *out = sqrt(m2(f) / n); return 0;
-    case IOT_AGG_VAR: if (f->n < 2) return -1; *out = m2(f) / (n - 1); return 0;
-    case IOT_AGG_STDEV: if (f->n < 2) return -1; *out = sqrt(m2(f) / (n - 1)); return 0;
+    case IOT_AGG_VARP: *out = var_of(f, f->n); return 0;
+    case IOT_AGG_STDEVP: *out = sqrt(var_of(f, f->n)); return 0;
+    case IOT_AGG_VAR: if (f->n < 2) return -1; *out = var_of(f, f->n - 1); return 0;
+    case IOT_AGG_STDEV: if (f->n < 2) return -1; *out = sqrt(var_of(f, f->n - 1)); return 0;
     case IOT_AGG_FIRST: *out = f->vf; return 0;
     case IOT_AGG_LAST: *out = f->vl; return 0;
     case IOT_AGG_RATE:
@@ -487,7 +450,24 @@ bool iot_agg_is_count(const struct iot_aggset *s, int i)
 }
 
 /* ---- exact JSON form ---- */
-static json_t *pair(double a, double b) { return json_pack("[ff]", a, b); }
+/* An exact sum: a list of doubles whose exact sum it is (usually one or two), or, when doubles
+ * cannot carry it (bits below 2^-1074 in a sum of squares), {"lo": chunk, "c": [chunks]}. */
+static json_t *xsum_json(const struct iot_xsum *x)
+{
+    double t[64];
+    int n = iot_xsum_terms(x, t, 64);
+    if (n >= 0) {
+        json_t *a = json_array();
+        for (int k = 0; k < n; k++) json_array_append_new(a, json_real(t[k]));
+        return a;
+    }
+    int64_t c[200];
+    int32_t lo;
+    n = iot_xsum_chunks(x, &lo, c);
+    json_t *a = json_array();
+    for (int k = 0; k < n; k++) json_array_append_new(a, json_integer(c[k]));
+    return json_pack("{s:i,s:o}", "lo", (int)lo, "c", a);
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -505,8 +485,8 @@ json_t *iot_agg_to_json(const struct iot_aggset *s, const struct iot_agg_state *
         json_t *j = json_object();
         json_object_set_new(j, "n", json_integer(f->n));
         json_object_set_new(j, "nn", json_integer(f->nn));
-        if (f->n && (need & IOT_NEED_MOM)) json_object_set_new(j, "s", pair(f->s_hi, f->s_lo));
-        if (f->n && (need & IOT_NEED_SQ)) json_object_set_new(j, "q", pair(f->q_hi, f->q_lo));
+        if (f->n && (need & IOT_NEED_MOM)) json_object_set_new(j, "s", xsum_json(&f->s));
+        if (f->n && (need & IOT_NEED_SQ)) json_object_set_new(j, "q", xsum_json(&f->q));
         if (f->n && (need & IOT_NEED_MINMAX)) {
             json_object_set_new(j, "min", json_real(f->min));
             json_object_set_new(j, "max", json_real(f->max));
@@ -546,10 +526,28 @@ static int get_num(const json_t *j, double *out)
     *out = json_number_value(j);
     return 0;
 }
-static int get_pair(const json_t *j, double *a, double *b)
+/* Reads xsum_json's forms (a list of doubles, as older double-double pairs also were). */
+static int get_xsum(const json_t *j, struct iot_xsum *x)
 {
-    if (!json_is_array(j) || json_array_size(j) != 2) return -1;
-    return get_num(json_array_get(j, 0), a) || get_num(json_array_get(j, 1), b) ? -1 : 0;
+    if (json_is_array(j)) {
+        for (size_t k = 0; k < json_array_size(j); k++) {
+            double v;
+            if (get_num(json_array_get(j, k), &v) || !isfinite(v)) return -1;
+            iot_xsum_add(x, v);
+        }
+        return 0;
+    }
+    const json_t *lo = json_object_get(j, "lo"), *c = json_object_get(j, "c");
+    if (!json_is_integer(lo) || !json_is_array(c) || json_array_size(c) > 200) return -1;
+    int64_t v[200];
+    size_t n = json_array_size(c);
+    for (size_t k = 0; k < n; k++) {
+        if (!json_is_integer(json_array_get(c, k))) return -1;
+        v[k] = json_integer_value(json_array_get(c, k));
+    }
+    json_int_t l = json_integer_value(lo);
+    if (l < 0 || l > 1000) return -1;
+    return iot_xsum_set_chunks(x, (int32_t)l, v, (int)n);
 }
 static int get_tv(const json_t *j, int64_t *t, double *v)
 {
@@ -574,9 +572,9 @@ int iot_agg_from_json(const struct iot_aggset *s, struct iot_agg_state *st, cons
         f->n = json_integer_value(n);
         f->nn = json_integer_value(nn);
         if (f->n < 0 || f->nn < f->n) goto bad;
-        if (f->n && (need & IOT_NEED_MOM) && get_pair(json_object_get(j, "s"), &f->s_hi, &f->s_lo))
+        if (f->n && (need & IOT_NEED_MOM) && get_xsum(json_object_get(j, "s"), &f->s))
             goto bad;
-        if (f->n && (need & IOT_NEED_SQ) && get_pair(json_object_get(j, "q"), &f->q_hi, &f->q_lo))
+        if (f->n && (need & IOT_NEED_SQ) && get_xsum(json_object_get(j, "q"), &f->q))
             goto bad;
         if (f->n && (need & IOT_NEED_MINMAX) &&
             (get_num(json_object_get(j, "min"), &f->min) || get_num(json_object_get(j, "max"), &f->max)))

@@ -1,18 +1,20 @@
 /* agg: mergeable aggregate states (count, sum, avg, min, max, stdev, stdevp, var, varp, first,
  * last, range, median, pNN, dcount, rate) for windows, rolling features and series.
  *
- * Sums and sums of squares are kept in double-double arithmetic (Dekker/Knuth error-free
- * transforms: TwoSum, TwoProduct by splitting), so that merging states in any order (Chan et al.
- * style: counts, sums and squares add) rounds to the same double as one sequential pass except
- * in astronomically rare halfway cases; variance = (Q - S^2/n) / (n-1) evaluated in
- * double-double. Percentiles are exact (values kept, sorted at read): PERCENTILE_CONT
- * interpolation with rank p*(n-1). dcount is exact over 64-bit hashes of the values. */
+ * Sums and sums of squares are exact (lib/window/xsum: a superaccumulator after Neal,
+ * arXiv:1505.05571), so adding, removing and merging in any order or split give the same
+ * state, and every value read from it is a function of the exact sums: byte-identical results
+ * for any split into shards. sum is the exact sum correctly rounded; avg = S/n and the
+ * variance from the exact numerator n*Q - S^2 (exactly 0 for equal values) divided in
+ * double-double arithmetic. Percentiles are exact (values kept, sorted at read):
+ * PERCENTILE_CONT interpolation with rank p*(n-1). dcount is exact over 64-bit hashes. */
 #ifndef IOT_AGG_H
 #define IOT_AGG_H
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 #include <jansson.h>
+#include "xsum.h"
 
 enum iot_agg_fn {
     IOT_AGG_ROWS,      /* count()      rows in the window */
@@ -56,7 +58,7 @@ struct iot_agg_in { uint8_t kind; double v; uint64_t h; };
 struct iot_fstate {
     int64_t n;                   /* numeric values */
     int64_t nn;                  /* non-null values (count(x)) */
-    double s_hi, s_lo, q_hi, q_lo;
+    struct iot_xsum s, q;        /* exact sum and sum of squares */
     double min, max;
     int64_t tf, tl;              /* times of first and last (by event time) */
     double vf, vl;
@@ -85,8 +87,7 @@ void iot_agg_init(const struct iot_aggset *set, struct iot_agg_state *st);
 void iot_agg_add(const struct iot_aggset *set, struct iot_agg_state *st,
                  const struct iot_agg_in *in, int64_t t);
 /* Undoes one iot_agg_add of in for what is countable and summable: rows, n, nn, sums and sums
- * of squares (double-double, so the result matches a fresh pass to within a few units of
- * 2^-106 of the sums). min/max, first/last, kept values and distinct sets are NOT updated:
+ * of squares (exactly: the state equals a fresh pass over the remaining values). min/max, first/last, kept values and distinct sets are NOT updated:
  * the caller (lib/rolling) restores those itself. */
 void iot_agg_remove(const struct iot_aggset *set, struct iot_agg_state *st,
                     const struct iot_agg_in *in);

@@ -18,8 +18,8 @@ struct iot_roll *iot_roll_new(const struct iot_aggset *set, int64_t dur, int64_t
 /* Adds a record and returns the state of its trailing window (owned by roll, valid until the
  * next call), or NULL when a new key would exceed max_keys without evict.
  * Cost: count, sums, avg, var/stdev, min/max (monotonic deques), first/last, range and rate are
- * updated in O(1) amortised per record (sums in double-double, rebuilt from the kept records
- * whenever as many records have left as the window holds, so rounding cannot drift); a record
+ * updated in O(1) amortised per record (exact sums, lib/window/xsum, so nothing drifts; the
+ * rebuild from the kept records stays as a bound on work, not on error); a record
  * older than its key's newest (time windows) costs O(window). Percentiles and dcount rebuild
  * the state over the window on every record: O(window). */
 struct iot_agg_state *iot_roll_add(struct iot_roll *r, const char *key, size_t klen, int64_t t,

@@ -27,6 +27,62 @@ static double val(const struct iot_aggset *s, struct iot_agg_state *st, const ch
     return 0;
 }
 
+/* Every item of a and b: same null-ness and the same bits. */
+static int same_values(const struct iot_aggset *s, struct iot_agg_state *a, struct iot_agg_state *b)
+{
+    for (int i = 0; i < s->nitems; i++) {
+        double x = 0, y = 0;
+        int nx = iot_agg_value(s, a, i, &x), ny = iot_agg_value(s, b, i, &y);
+        if (nx != ny || (!nx && memcmp(&x, &y, sizeof x) != 0)) {
+            printf("# %s: %.17g vs %.17g\n", s->items[i].name, x, y);
+            return 0;
+        }
+    }
+    return 1;
+}
+/* A state through its JSON text and back (as --emit partial and state files carry it). */
+static struct iot_agg_state *via_json(const struct iot_aggset *s, const struct iot_agg_state *st)
+{
+    json_t *j = iot_agg_to_json(s, st);
+    char *txt = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_t *j2 = json_loads(txt, 0, NULL);
+    struct iot_agg_state *r = mk(s);
+    if (iot_agg_from_json(s, r, j2)) printf("# from_json failed: %s\n", txt);
+    json_decref(j); json_decref(j2); free(txt);
+    return r;
+}
+
+/* Adversarial splits: one pass, reversed, every record alone merged left to right, right to
+ * left and as a tree, every record through JSON: all bit-identical. */
+static int splits_agree(const struct iot_aggset *s, const double *x, int n)
+{
+    struct iot_agg_state *one = mk(s), *rev = mk(s), *left = mk(s), *right = mk(s), *viaj = mk(s);
+    struct iot_agg_state **alone = malloc((size_t)n * sizeof *alone);
+    for (int i = 0; i < n; i++) {
+        add1(s, one, x[i], i);
+        add1(s, rev, x[n - 1 - i], n - 1 - i);
+        alone[i] = mk(s);
+        add1(s, alone[i], x[i], i);
+    }
+    for (int i = 0; i < n; i++) iot_agg_merge(s, left, alone[i]);
+    for (int i = n - 1; i >= 0; i--) iot_agg_merge(s, right, alone[i]);
+    for (int i = 0; i < n; i++) {
+        struct iot_agg_state *r = via_json(s, alone[i]);
+        iot_agg_merge(s, viaj, r);
+        iot_agg_free(s, r); free(r);
+    }
+    for (int w = 1; w < n; w *= 2)          /* pairwise tree */
+        for (int i = 0; i + w < n; i += 2 * w) iot_agg_merge(s, alone[i], alone[i + w]);
+    struct iot_agg_state *back = via_json(s, one);
+    int ok = same_values(s, one, rev) && same_values(s, one, left) && same_values(s, one, right) &&
+             same_values(s, one, alone[0]) && same_values(s, one, viaj) && same_values(s, one, back);
+    struct iot_agg_state *all[] = { one, rev, left, right, viaj, back };
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) { iot_agg_free(s, all[i]); free(all[i]); }
+    for (int i = 0; i < n; i++) { iot_agg_free(s, alone[i]); free(alone[i]); }
+    free(alone);
+    return ok;
+}
+
 int main(void)
 {
     struct iot_aggset s;
@@ -179,6 +235,68 @@ int main(void)
         }
         CHECK(eq, "add 8, remove the first 5 == add the last 3 (bit for bit)");
         iot_agg_free(&s, run); free(run); iot_agg_free(&s, fresh); free(fresh);
+    }
+    /* exact sums and spreads (issue 11 item 4) */
+    CHECK(iot_aggset_parse("sum(x),avg(x),stdev(x),stdevp(x),var(x),varp(x),count(x)", &s, err, sizeof err) == 0,
+          "parse for exactness");
+    {
+        double c01[] = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 }, c147[] = { 1.47, 1.47, 1.47, 1.47, 1.47, 1.47 };
+        const double *cs[] = { c01, c147 };
+        for (int k = 0; k < 2; k++) {
+            struct iot_agg_state *a1 = mk(&s), *h1 = mk(&s), *h2 = mk(&s);
+            for (int i = 0; i < 6; i++) { add1(&s, a1, cs[k][i], i); add1(&s, i < 3 ? h1 : h2, cs[k][i], i); }
+            iot_agg_merge(&s, h1, h2);
+            CHECK(val(&s, a1, "stdev_x", &null) == 0 && null == 0 && val(&s, a1, "varp_x", &null) == 0,
+                  "six readings of %g: stdev and varp exactly 0", cs[k][0]);
+            CHECK(val(&s, h1, "stdev_x", &null) == 0 && same_values(&s, a1, h1),
+                  "six readings of %g split 3 + 3 and merged: stdev 0, every value identical", cs[k][0]);
+            CHECK(val(&s, a1, "avg_x", &null) == cs[k][0], "avg of six readings of %g is %g", cs[k][0], cs[k][0]);
+            iot_agg_free(&s, a1); iot_agg_free(&s, h1); iot_agg_free(&s, h2); free(a1); free(h1); free(h2);
+        }
+        double big[] = { 1e300, 1e-300, -1e300, 3.5, -3.5 };
+        struct iot_agg_state *b = mk(&s);
+        for (int i = 0; i < 5; i++) add1(&s, b, big[i], i);
+        CHECK(val(&s, b, "sum_x", &null) == 1e-300, "1e300 + 1e-300 - 1e300 + 3.5 - 3.5 = 1e-300 exactly");
+        iot_agg_free(&s, b); free(b);
+        CHECK(splits_agree(&s, c01, 6), "six readings of 0.1: every split agrees bitwise");
+        CHECK(splits_agree(&s, c147, 6), "six readings of 1.47: every split agrees bitwise");
+        double wild[64];
+        srand(7);
+        for (int i = 0; i < 64; i++) {
+            int e = rand() % 600 - 300;
+            wild[i] = ldexp((rand() % 2 ? -1.0 : 1.0) * (1 + rand() / (double)RAND_MAX), e);
+        }
+        CHECK(splits_agree(&s, wild, 64), "64 values from 2^-300 to 2^300 of both signs: every split agrees");
+        double tiny[] = { 1e-300, 2e-300, 3e-310, 5e-324, 1.5e-200 };   /* squares below 2^-1074 */
+        CHECK(splits_agree(&s, tiny, 5), "tiny and subnormal values (squares below the double range)");
+        double rd[500];
+        for (int i = 0; i < 500; i++) rd[i] = 20 + (rand() % 100000) / 3333.0 + (i % 7 ? 1e-9 : 1e6);
+        CHECK(splits_agree(&s, rd, 500), "500 readings with rare 1e6 spikes: every split agrees");
+        struct iot_agg_state *k3s = mk(&s);
+        double k3[] = { 1e9 + 1, 1e9 + 2, 1e9 + 3 };
+        for (int i = 0; i < 3; i++) add1(&s, k3s, k3[i], i);
+        CHECK(val(&s, k3s, "var_x", &null) == 1 && val(&s, k3s, "avg_x", &null) == 1e9 + 2,
+              "var of 1e9+1, 1e9+2, 1e9+3 is exactly 1");
+        iot_agg_free(&s, k3s); free(k3s);
+        /* correctly rounded: integers below 2^62 sum exactly in __int128, whose conversion to
+         * double rounds to nearest even; 2^53 + 1 + ... exercises the ties */
+        int rounded = 1;
+        for (int t = 0; t < 200; t++) {
+            struct iot_agg_state *is = mk(&s);
+            __int128 exact = 0;
+            for (int i = 0; i < 5; i++) {
+                int64_t k = ((int64_t)rand() << 31 ^ rand()) % (1LL << (t % 60 + 2));
+                if (t % 3 == 0) k = (i == 0) ? (1LL << 53) : 1;     /* 2^53 + 1 + 1 + ...: ties */
+                double d = (double)k;
+                if ((int64_t)d != k) continue;                      /* only exact doubles */
+                if (rand() % 2 && t % 3) d = -d;
+                exact += (__int128)d;
+                add1(&s, is, d, i);
+            }
+            if (val(&s, is, "sum_x", &null) != (double)exact) rounded = 0;
+            iot_agg_free(&s, is); free(is);
+        }
+        CHECK(rounded, "sum is the exact sum rounded to nearest even (200 integer sums)");
     }
     iot_aggset_free(&s);
     return unit_done();
