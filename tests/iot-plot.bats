@@ -145,7 +145,7 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
         printf '{"deviceId":"hot-3","timestamp":"2026-01-01T00:30:00Z","temperature":90,"anomaly":{"score":1,"isAnomaly":true,"field":"temperature"}}\n'
         printf '{"deviceId":"hot-3","timestamp":"2026-01-01T00:59:00Z","temperature":30}\n'
         printf '{"deviceId":"bad-4","timestamp":"2026-01-01T00:59:30Z","temperature":25}\n'
-        printf '{"deviceId":"bad-4","alertType":"spike","field":"temperature","timestamp":"2026-01-01T00:59:30Z"}\n'
+        printf '{"deviceId":"bad-4","alertType":"spike","field":"temperature","timestamp":"2026-01-01T00:59:30Z","severity":"critical"}\n'
     } > in
     iot-plot --fleet --stale 30m -o f.svg in
     xmllint --noout f.svg
@@ -188,4 +188,13 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
     run iot-plot -f avg_temperature -o p2.svg bad
     assert_failure 65
     assert_output --partial 'bad:1: avg_temperature: 2 values for 1 times'
+}
+
+@test "examples/fleet-report.sh: a simulated lake day as one self-contained HTML page" {
+    run sh "$ROOT_DIR/examples/fleet-report.sh" day.html
+    assert_success
+    assert_output --regexp '^fleet report: day.html \([0-9]+ bytes, [0-9]+ alerts\)$'
+    xmllint --noout day.html
+    grep -q 'Fleet: 12 keys' day.html
+    [ "$(grep -c 'class="panel"' day.html)" -eq 24 ]
 }

@@ -18,7 +18,7 @@ struct fidx { int v, mn, avg, mx, flag; };
 struct reader {
     struct iot_fields *f;
     struct iot_val *vals;
-    int t, wstart, wend, aflag, afield, atype, alfield, nkey;
+    int t, wstart, wend, aflag, afield, atype, alfield, sev, nkey;
     int *key;
     struct fidx *fi;
 };
@@ -40,6 +40,7 @@ static void setup(struct reader *r, const struct iot_plot_cfg *c)
     r->afield = iot_fields_add(r->f, "anomaly.field");
     r->atype = iot_fields_add(r->f, "alertType");
     r->alfield = iot_fields_add(r->f, "field");
+    r->sev = iot_fields_add(r->f, "severity");
     r->fi = iot_xcalloc((size_t)c->nfields, sizeof *r->fi);
     for (int i = 0; i < c->nfields; i++) {
         const char *F = c->fields[i];
@@ -80,12 +81,13 @@ static void span(struct iot_plot_data *d, int64_t t)
     if (t > d->tmax) d->tmax = t;
 }
 
-static void alert(struct iot_plot_data *d, struct iot_plot_series *s, int64_t t, const struct iot_val *type)
+static void alert(struct iot_plot_data *d, struct iot_plot_series *s, int64_t t, const struct iot_val *type, bool critical)
 {
     if (s->nalerts >= IOT_PLOT_MAX_ALERTS) { d->alerts_dropped++; return; }
     if (!s->alerts) s->alerts = iot_xcalloc(IOT_PLOT_MAX_ALERTS, sizeof *s->alerts);
     struct iot_plot_alert *a = &s->alerts[s->nalerts++];
     a->t = t;
+    a->critical = critical;
     struct iot_buf b = { 0 };
     if (iot_val_str(type, &b) == 0) {
         size_t n = b.len < sizeof a->type - 1 ? b.len : sizeof a->type - 1;
@@ -213,7 +215,7 @@ static void record(struct iot_plot_data *d, struct reader *r, const char *line, 
         const char *F = c->fields[i];
         if (is_alert) {
             if (af->type == IOT_J_STR && !iot_val_streq(af, F, strlen(F))) continue;
-            alert(d, series(d, k, i), t, &r->vals[r->atype]);
+            alert(d, series(d, k, i), t, &r->vals[r->atype], iot_val_streq(&r->vals[r->sev], "critical", 8));
             continue;
         }
         double x, lo, hi;
@@ -319,11 +321,12 @@ enum iot_plot_status iot_plot_status(const struct iot_plot_data *d, const struct
 {
     int64_t alerts = 0, flags = 0;
     for (int i = 0; i < d->cfg.nfields; i++) {
+        for (int j = 0; j < k->s[i].nalerts; j++)
+            if (k->s[i].alerts[j].critical) return IOT_ST_CRIT;
         alerts += k->s[i].nalerts;
         flags += k->s[i].on ? k->s[i].ds.nflag : 0;
     }
-    if (alerts) return IOT_ST_CRIT;
-    if (flags) return IOT_ST_WARN;
+    if (alerts || flags) return IOT_ST_WARN;
     if (stale > 0 && d->tmax - k->last_t > stale) return IOT_ST_STALE;
     return IOT_ST_OK;
 }

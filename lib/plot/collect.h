@@ -26,7 +26,7 @@ struct iot_plot_cfg {
     size_t max_line;
 };
 
-struct iot_plot_alert { int64_t t; char type[24]; };
+struct iot_plot_alert { int64_t t; char type[24]; bool critical; };   /* severity "critical" */
 
 struct iot_plot_series {
     bool on;                   /* something arrived (ds allocated) */
@@ -49,7 +49,8 @@ struct iot_plot_data {
     int64_t tmin, tmax;          /* over every drawn sample and alert; tmin > tmax when none */
 };
 
-/* A key's state for a fleet view: critical (an alert), warning (an anomaly), stale (nothing in
+/* A key's state for a fleet view: critical (an alert of severity critical), warning (another
+ * alert, or an anomaly), stale (nothing in
  * the last `stale` ns before the newest time of the whole input), ok. Ranks sort worst first. */
 enum iot_plot_status { IOT_ST_CRIT = 0, IOT_ST_WARN, IOT_ST_STALE, IOT_ST_OK };
 enum iot_plot_status iot_plot_status(const struct iot_plot_data *d, const struct iot_plot_key *k, int64_t stale);
