@@ -153,6 +153,11 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
     assert_output $'class="row CRIT"\nclass="row WARN"\nclass="row STALE"\nclass="row OK"'
     grep -q 'Fleet: 4 keys, 1 critical, 1 warning, 1 stale, 1 ok' f.svg
     [ "$(grep -c 'class="spark"' f.svg)" -eq 4 ]
+    run grep -c 'remaining life' f.svg
+    assert_output 0
+    printf '{"deviceId":"ok-1","timestamp":"2026-01-01T01:00:00Z","temperature":21,"rul":172800}\n{"deviceId":"ok-1","timestamp":"2026-01-01T00:30:00Z","temperature":21,"rul":999999}\n' >> in
+    iot-plot --fleet --stale 30m -o f2.svg in
+    grep -q '<text class="rul" x="[0-9]*" y="15">2.0 days</text>' f2.svg
     run iot-plot --fleet --html in
     assert_failure 64
 }
@@ -197,4 +202,17 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
     xmllint --noout day.html
     grep -q 'Fleet: 12 keys' day.html
     [ "$(grep -c 'class="panel"' day.html)" -eq 24 ]
+}
+
+@test "--hist: one panel per field, every key pooled, bar counts add up to the values" {
+    awk 'BEGIN { for (i = 0; i < 1000; i++) printf "{\"deviceId\":\"d%d\",\"timestamp\":%d,\"temperature\":%.2f,\"vibration\":%d}\n", i % 3, 1767225600 + i, 20 + (i % 100) / 10, i % 7 }' > in
+    iot-plot --hist=16 -f temperature,vibration -o h.svg in
+    xmllint --noout h.svg
+    [ "$(grep -c 'class="panel"' h.svg)" -eq 2 ]
+    grep -q 'temperature · 1000 values, 20 to 29.9, bins of 1' h.svg
+    # every bar's title says "[a, b): n"; the counts of each panel add up to 1000
+    run sh -c "grep -o '): [0-9]*</title>' h.svg | tr -dc '0-9\n' | awk '{ s += \$1 } END { print s }'"
+    assert_output 2000
+    run iot-plot --hist=1 in
+    assert_failure 64
 }
