@@ -216,3 +216,27 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
     run iot-plot --hist=1 in
     assert_failure 64
 }
+
+@test "--overlay: one panel per field, a line and a legend entry per key; --gap breaks lines" {
+    for d in a b c; do
+        for i in 0 1 2 3 10 11; do
+            printf '{"deviceId":"%s","timestamp":%d,"temperature":%d,"vibration":1}\n' "$d" $((1767225600 + i * 60)) "$i"
+        done
+    done > in
+    iot-plot --overlay -f temperature,vibration -o o.svg in
+    xmllint --noout o.svg
+    [ "$(grep -c 'class="panel"' o.svg)" -eq 2 ]
+    [ "$(grep -o 'class="swatch"' o.svg | wc -l)" -eq 3 ]
+    [ "$(grep -c 'stroke-width="1.3"' o.svg)" -eq 6 ]
+    # samples a minute apart, then 7 minutes of silence: the default gap (5 x the mean
+    # interval, 10 min) keeps one run, --gap 2m makes two
+    [ "$(grep -m1 -o 'stroke-width="1.3"[^>]* d="[^"]*"' o.svg | grep -o M | wc -l)" -eq 1 ]
+    iot-plot --overlay --gap 2m -f temperature -o g.svg in
+    [ "$(grep -m1 -o 'stroke-width="1.3"[^>]* d="[^"]*"' g.svg | grep -o M | wc -l)" -eq 2 ]
+}
+
+@test "examples/fleet.svg (the README picture) is what examples/plot-picture.sh makes (if not: run it and commit)" {
+    sh "$ROOT_DIR/examples/plot-picture.sh" pic.svg
+    xmllint --noout pic.svg
+    cmp pic.svg "$ROOT_DIR/examples/fleet.svg"
+}
