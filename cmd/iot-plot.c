@@ -13,7 +13,7 @@
 #include "plot/collect.h"
 #include "plot/fleet.h"
 
-enum { O_FIELDS = 1, O_HTML, O_TITLE, O_WIDTH, O_PANELH, O_OVERLAY, O_GAP, O_MAXKEYS, O_FLEET, O_REPORT, O_STALE };
+enum { O_FIELDS = 1, O_HTML, O_TITLE, O_WIDTH, O_PANELH, O_OVERLAY, O_GAP, O_MAXKEYS, O_FLEET, O_REPORT, O_STALE, O_HIST };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "What to draw:", 0 },
@@ -27,6 +27,7 @@ static const struct iot_opt opts[] = {
     { "html", 0, IOT_NOARG, NULL, "a self-contained HTML page (inline SVG and CSS, a table of the numbers)", O_HTML },
     { "fleet", 0, IOT_NOARG, NULL, "a fleet table instead: status, last seen, latest values with sparklines, counts", O_FLEET },
     { "report", 0, IOT_NOARG, NULL, "the fleet report: one HTML page with the fleet table and the curves, worst first", O_REPORT },
+    { "hist", 0, IOT_OPTARG, "BINS", "histograms instead: one panel per field, every key pooled, at most BINS bins (default 64)", O_HIST },
     { "stale", 0, IOT_ARG, "DURATION", "fleet: a key silent this long before the newest record is stale (default 5m)", O_STALE },
     { "title", 0, IOT_ARG, "TEXT", "title (default: the fields and the key)", O_TITLE },
     { "width", 'w', IOT_ARG, "PX", "width of the picture (default 960)", O_WIDTH },
@@ -48,6 +49,7 @@ static const struct iot_tool tool = {
 static struct iot_chart_opts C = { .width = 960, .panel_h = 120, .stale = 5 * 60 * IOT_NS_PER_S };
 static const char *fields = "temperature";
 static bool html, fleet, report;
+static int hist;
 static size_t max_keys = 64;
 
 static void on_opt(int id, const char *arg, void *ctx)
@@ -63,6 +65,7 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_GAP: C.gap = iot_cli_duration("--gap", arg); break;
     case O_FLEET: fleet = true; break;
     case O_REPORT: report = true; break;
+    case O_HIST: hist = arg ? (int)iot_cli_int("--hist", arg, 2, 4096) : 64; break;
     case O_STALE: C.stale = iot_cli_duration("--stale", arg); break;
     case O_MAXKEYS: max_keys = (size_t)iot_cli_int("--max-keys", arg, 1, 100000); break;
     }
@@ -79,7 +82,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < cfg.nfields; i++)
         if (!cfg.fields[i][0]) iot_usage("--fields: empty field name");
     if (cfg.nfields < 1) iot_usage("--fields: give at least one field");
-    if (fleet + report + html > 1) iot_usage("give one of --html, --fleet and --report");
+    if (fleet + report + html + (hist > 0) > 1) iot_usage("give one of --html, --fleet, --report and --hist");
+    cfg.hist = hist > 0;
+    cfg.hist_bins = hist;
     if (cfg.nfields > 16) iot_usage("--fields: at most 16 fields");
     /* two buckets per pixel column: after the last doubling half the buckets are in use */
     cfg.cap = 2 * (size_t)iot_chart_plot_width(&C, cfg.nfields);
@@ -88,7 +93,7 @@ int main(int argc, char **argv)
     iot_plot_say(&d);
     /* the picture goes to a temporary name and is renamed into place: never half a file */
     struct iot_out *o = iot_out_open(iot_common.output, iot_common.output ? IOT_OUT_ATOMIC | IOT_OUT_NOZSTD : 0);
-    int panels = report ? iot_fleet_report(o, &d, &C) : fleet ? iot_fleet_svg(o, &d, &C, true)
+    int panels = hist ? iot_hist_svg(o, &d, &C) : report ? iot_fleet_report(o, &d, &C) : fleet ? iot_fleet_svg(o, &d, &C, true)
                : html ? iot_chart_html(o, &d, &C) : iot_chart_svg(o, &d, &C);
     if (!panels) iot_warn("no numeric values of %s in the input: the picture says so", fields);
     iot_stat_add("panels", panels);

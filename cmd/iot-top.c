@@ -11,12 +11,13 @@
 #include "top/term.h"
 #include "top/top.h"
 
-enum { O_FIELDS = 1, O_ONCE, O_REFRESH, O_OFFLINE, O_HOLD, O_SORT, O_FILTER, O_COLOR, O_MAXKEYS, O_WIDTH };
+enum { O_FIELDS = 1, O_ONCE, O_REFRESH, O_OFFLINE, O_HOLD, O_SORT, O_FILTER, O_COLOR, O_MAXKEYS, O_WIDTH, O_FOLLOW };
 
 static const struct iot_opt opts[] = {
     { "fields", 'f', IOT_ARG, "FIELD[,FIELD]", "numeric fields to show (default temperature,vibration; at most 8)", O_FIELDS },
     IOT_OPT_KEY,
     IOT_OPT_TIME,
+    { "follow", 'F', IOT_NOARG, NULL, "follow FILE as it grows, like tail -f (one plain NDJSON file)", O_FOLLOW },
     { "once", 0, IOT_NOARG, NULL, "read to the end of input and print one plain frame (for scripts)", O_ONCE },
     { "refresh", 0, IOT_ARG, "DURATION", "time between frames (default 250ms; at least 167ms, 6 a second)", O_REFRESH },
     { "offline", 0, IOT_ARG, "DURATION", "a device silent this long in event time is offline (default 30s)", O_OFFLINE },
@@ -49,6 +50,7 @@ static void on_opt(int id, const char *arg, void *ctx)
     switch (id) {
     case O_FIELDS: fields = arg; break;
     case O_ONCE: O.once = true; break;
+    case O_FOLLOW: O.follow = true; break;
     case O_REFRESH:
         O.refresh = iot_cli_duration("--refresh", arg);
         if (O.refresh < IOT_NS_PER_S / 6) iot_usage("--refresh: at least 167ms (6 frames a second)");
@@ -84,6 +86,7 @@ int main(int argc, char **argv)
     if (O.board.nfields < 1 || O.board.nfields > IOT_BOARD_MAXF) iot_usage("--fields: give 1 to %d fields", IOT_BOARD_MAXF);
     for (int i = 0; i < O.board.nfields; i++)
         if (!O.board.fields[i][0]) iot_usage("--fields: empty field name");
+    if (O.follow && (O.once || argc - optind_ != 1)) iot_usage("--follow takes one FILE and no --once");
     O.board.key = iot_common.key;
     O.board.time_field = iot_common.time_field;
     O.board.time_unit = iot_common.time_unit;

@@ -9,7 +9,7 @@ _iot_plot() {
         -f|--fields|-k|--key|-t|--time-field|--gap|--max-keys|--stale|--title|-w|--width|--panel-height|--max-line) return;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--fields --key --time-field --time-unit --overlay --gap --max-keys --html --fleet --report --stale --title --width --panel-height --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "--fields --key --time-field --time-unit --overlay --gap --max-keys --html --fleet --report --hist --stale --title --width --panel-height --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
     else
         COMPREPLY=($(compgen -f -- "$cur"))
     fi

@@ -12,7 +12,7 @@ _iot_top() {
         -f|--fields|-k|--key|-t|--time-field|--refresh|--offline|--hold|--max-keys|-w|--width|--max-line) return;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--fields --key --time-field --time-unit --once --refresh --offline --hold --sort --filter --color --max-keys --width --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "--fields --key --time-field --time-unit --follow --once --refresh --offline --hold --sort --filter --color --max-keys --width --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
     else
         COMPREPLY=($(compgen -f -- "$cur"))
     fi

@@ -145,7 +145,7 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
         printf '{"deviceId":"hot-3","timestamp":"2026-01-01T00:30:00Z","temperature":90,"anomaly":{"score":1,"isAnomaly":true,"field":"temperature"}}\n'
         printf '{"deviceId":"hot-3","timestamp":"2026-01-01T00:59:00Z","temperature":30}\n'
         printf '{"deviceId":"bad-4","timestamp":"2026-01-01T00:59:30Z","temperature":25}\n'
-        printf '{"deviceId":"bad-4","alertType":"spike","field":"temperature","timestamp":"2026-01-01T00:59:30Z"}\n'
+        printf '{"deviceId":"bad-4","alertType":"spike","field":"temperature","timestamp":"2026-01-01T00:59:30Z","severity":"critical"}\n'
     } > in
     iot-plot --fleet --stale 30m -o f.svg in
     xmllint --noout f.svg
@@ -153,6 +153,11 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
     assert_output $'class="row CRIT"\nclass="row WARN"\nclass="row STALE"\nclass="row OK"'
     grep -q 'Fleet: 4 keys, 1 critical, 1 warning, 1 stale, 1 ok' f.svg
     [ "$(grep -c 'class="spark"' f.svg)" -eq 4 ]
+    run grep -c 'remaining life' f.svg
+    assert_output 0
+    printf '{"deviceId":"ok-1","timestamp":"2026-01-01T01:00:00Z","temperature":21,"rul":172800}\n{"deviceId":"ok-1","timestamp":"2026-01-01T00:30:00Z","temperature":21,"rul":999999}\n' >> in
+    iot-plot --fleet --stale 30m -o f2.svg in
+    grep -q '<text class="rul" x="[0-9]*" y="15">2.0 days</text>' f2.svg
     run iot-plot --fleet --html in
     assert_failure 64
 }
@@ -188,4 +193,50 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
     run iot-plot -f avg_temperature -o p2.svg bad
     assert_failure 65
     assert_output --partial 'bad:1: avg_temperature: 2 values for 1 times'
+}
+
+@test "examples/fleet-report.sh: a simulated lake day as one self-contained HTML page" {
+    run sh "$ROOT_DIR/examples/fleet-report.sh" day.html
+    assert_success
+    assert_output --regexp '^fleet report: day.html \([0-9]+ bytes, [0-9]+ alerts\)$'
+    xmllint --noout day.html
+    grep -q 'Fleet: 12 keys' day.html
+    [ "$(grep -c 'class="panel"' day.html)" -eq 24 ]
+}
+
+@test "--hist: one panel per field, every key pooled, bar counts add up to the values" {
+    awk 'BEGIN { for (i = 0; i < 1000; i++) printf "{\"deviceId\":\"d%d\",\"timestamp\":%d,\"temperature\":%.2f,\"vibration\":%d}\n", i % 3, 1767225600 + i, 20 + (i % 100) / 10, i % 7 }' > in
+    iot-plot --hist=16 -f temperature,vibration -o h.svg in
+    xmllint --noout h.svg
+    [ "$(grep -c 'class="panel"' h.svg)" -eq 2 ]
+    grep -q 'temperature · 1000 values, 20 to 29.9, bins of 1' h.svg
+    # every bar's title says "[a, b): n"; the counts of each panel add up to 1000
+    run sh -c "grep -o '): [0-9]*</title>' h.svg | tr -dc '0-9\n' | awk '{ s += \$1 } END { print s }'"
+    assert_output 2000
+    run iot-plot --hist=1 in
+    assert_failure 64
+}
+
+@test "--overlay: one panel per field, a line and a legend entry per key; --gap breaks lines" {
+    for d in a b c; do
+        for i in 0 1 2 3 10 11; do
+            printf '{"deviceId":"%s","timestamp":%d,"temperature":%d,"vibration":1}\n' "$d" $((1767225600 + i * 60)) "$i"
+        done
+    done > in
+    iot-plot --overlay -f temperature,vibration -o o.svg in
+    xmllint --noout o.svg
+    [ "$(grep -c 'class="panel"' o.svg)" -eq 2 ]
+    [ "$(grep -o 'class="swatch"' o.svg | wc -l)" -eq 3 ]
+    [ "$(grep -c 'stroke-width="1.3"' o.svg)" -eq 6 ]
+    # samples a minute apart, then 7 minutes of silence: the default gap (5 x the mean
+    # interval, 10 min) keeps one run, --gap 2m makes two
+    [ "$(grep -m1 -o 'stroke-width="1.3"[^>]* d="[^"]*"' o.svg | grep -o M | wc -l)" -eq 1 ]
+    iot-plot --overlay --gap 2m -f temperature -o g.svg in
+    [ "$(grep -m1 -o 'stroke-width="1.3"[^>]* d="[^"]*"' g.svg | grep -o M | wc -l)" -eq 2 ]
+}
+
+@test "examples/fleet.svg (the README picture) is what examples/plot-picture.sh makes (if not: run it and commit)" {
+    sh "$ROOT_DIR/examples/plot-picture.sh" pic.svg
+    xmllint --noout pic.svg
+    cmp pic.svg "$ROOT_DIR/examples/fleet.svg"
 }

@@ -104,3 +104,19 @@ SH
     run grep -c $'\e\\[3[0-9]m' colours
     assert_output 0
 }
+
+@test "live in tmux: --follow reads a file as it grows" {
+    command -v tmux || skip "tmux not installed (Debian tmux)"
+    printf '{"deviceId":"a","timestamp":"2026-01-01T00:00:00Z","temperature":1}\n' > grow.ndjson
+    cat > run.sh <<SH
+export PATH="$PATH"
+iot-top -F grow.ndjson
+SH
+    tmux -L "$SOCK" new-session -d -s t -x 120 -y 20 "sh run.sh"
+    wait_screen '1 devices: 1 online'
+    printf '{"deviceId":"b","timestamp":"2026-01-01T00:00:01Z","temperature":2}\n{"deviceId":"c","timestamp":"2026-01-01T00:00:02Z",' >> grow.ndjson
+    wait_screen '2 devices: 2 online' 10
+    printf '"temperature":3}\n' >> grow.ndjson   # the rest of a line written in two pieces
+    wait_screen '3 devices: 3 online' 10
+    tmux -L "$SOCK" send-keys -t t q
+}

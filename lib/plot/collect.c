@@ -18,7 +18,7 @@ struct fidx { int v, mn, avg, mx, flag; };
 struct reader {
     struct iot_fields *f;
     struct iot_val *vals;
-    int t, wstart, wend, aflag, afield, atype, alfield, nkey;
+    int t, wstart, wend, aflag, afield, atype, alfield, sev, rul, prob, nkey;
     int *key;
     struct fidx *fi;
 };
@@ -40,6 +40,9 @@ static void setup(struct reader *r, const struct iot_plot_cfg *c)
     r->afield = iot_fields_add(r->f, "anomaly.field");
     r->atype = iot_fields_add(r->f, "alertType");
     r->alfield = iot_fields_add(r->f, "field");
+    r->sev = iot_fields_add(r->f, "severity");
+    r->rul = iot_fields_add(r->f, "rul");
+    r->prob = iot_fields_add(r->f, "failureProbability");
     r->fi = iot_xcalloc((size_t)c->nfields, sizeof *r->fi);
     for (int i = 0; i < c->nfields; i++) {
         const char *F = c->fields[i];
@@ -80,12 +83,13 @@ static void span(struct iot_plot_data *d, int64_t t)
     if (t > d->tmax) d->tmax = t;
 }
 
-static void alert(struct iot_plot_data *d, struct iot_plot_series *s, int64_t t, const struct iot_val *type)
+static void alert(struct iot_plot_data *d, struct iot_plot_series *s, int64_t t, const struct iot_val *type, bool critical)
 {
     if (s->nalerts >= IOT_PLOT_MAX_ALERTS) { d->alerts_dropped++; return; }
     if (!s->alerts) s->alerts = iot_xcalloc(IOT_PLOT_MAX_ALERTS, sizeof *s->alerts);
     struct iot_plot_alert *a = &s->alerts[s->nalerts++];
     a->t = t;
+    a->critical = critical;
     struct iot_buf b = { 0 };
     if (iot_val_str(type, &b) == 0) {
         size_t n = b.len < sizeof a->type - 1 ? b.len : sizeof a->type - 1;
@@ -154,6 +158,7 @@ static void series_record(struct iot_plot_data *d, struct reader *r, const struc
             double x = json_number_value(e);
             if (!json_is_number(e) || !isfinite(x)) { d->nonnumeric++; continue; }
             iot_ds_add(&s->ds, ts[i], x, false);
+            if (d->hist) iot_hist_add(&d->hist[f], x);
             d->values++;
             span(d, ts[i]);
             if (ts[i] > k->last_t || k->records == 1) k->last_t = ts[i];
@@ -203,6 +208,9 @@ static void record(struct iot_plot_data *d, struct reader *r, const char *line, 
     struct iot_plot_key *k = key_of(d, r, kb);
     if (!k) return;
     k->records++;
+    double sc;
+    if (num(&r->vals[r->rul], &sc) == 1 && (!k->has_rul || t >= k->rul_t)) { k->rul = sc; k->rul_t = t; k->has_rul = true; }
+    if (num(&r->vals[r->prob], &sc) == 1 && (!k->has_prob || t >= k->prob_t)) { k->prob = sc; k->prob_t = t; k->has_prob = true; }
     if (t > k->last_t || k->records == 1) k->last_t = t;
     d->records++;
     const struct iot_val *af = &r->vals[is_alert ? r->alfield : r->afield];
@@ -213,7 +221,7 @@ static void record(struct iot_plot_data *d, struct reader *r, const char *line, 
         const char *F = c->fields[i];
         if (is_alert) {
             if (af->type == IOT_J_STR && !iot_val_streq(af, F, strlen(F))) continue;
-            alert(d, series(d, k, i), t, &r->vals[r->atype]);
+            alert(d, series(d, k, i), t, &r->vals[r->atype], iot_val_streq(&r->vals[r->sev], "critical", 8));
             continue;
         }
         double x, lo, hi;
@@ -233,6 +241,7 @@ static void record(struct iot_plot_data *d, struct reader *r, const char *line, 
         bool flagged = r->vals[fi->flag].type == IOT_J_TRUE
                        || (flag_all && (af->type != IOT_J_STR || iot_val_streq(af, F, strlen(F))));
         iot_ds_add(&s->ds, t + (tend - t) / 2, x, flagged);
+        if (d->hist) iot_hist_add(&d->hist[i], x);
         d->values++;
         d->flags += flagged;
         span(d, t);
@@ -256,6 +265,10 @@ void iot_plot_read(struct iot_plot_data *d, const struct iot_plot_cfg *cfg, char
     d->tmin = INT64_MAX;
     d->tmax = INT64_MIN;
     d->keys = iot_keytab_new(sizeof(struct iot_plot_key), cfg->max_keys);
+    if (cfg->hist) {
+        d->hist = iot_xcalloc((size_t)cfg->nfields, sizeof *d->hist);
+        for (int i = 0; i < cfg->nfields; i++) iot_hist_init(&d->hist[i], cfg->hist_bins);
+    }
     struct reader r;
     setup(&r, cfg);
     struct iot_buf kb = { 0 };
@@ -313,17 +326,22 @@ void iot_plot_free(struct iot_plot_data *d)
         free(k->s);
     }
     iot_keytab_free(d->keys, NULL);
+    if (d->hist) {
+        for (int i = 0; i < d->cfg.nfields; i++) iot_hist_free(&d->hist[i]);
+        free(d->hist);
+    }
 }
 
 enum iot_plot_status iot_plot_status(const struct iot_plot_data *d, const struct iot_plot_key *k, int64_t stale)
 {
     int64_t alerts = 0, flags = 0;
     for (int i = 0; i < d->cfg.nfields; i++) {
+        for (int j = 0; j < k->s[i].nalerts; j++)
+            if (k->s[i].alerts[j].critical) return IOT_ST_CRIT;
         alerts += k->s[i].nalerts;
         flags += k->s[i].on ? k->s[i].ds.nflag : 0;
     }
-    if (alerts) return IOT_ST_CRIT;
-    if (flags) return IOT_ST_WARN;
+    if (alerts || flags) return IOT_ST_WARN;
     if (stale > 0 && d->tmax - k->last_t > stale) return IOT_ST_STALE;
     return IOT_ST_OK;
 }

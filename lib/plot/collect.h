@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "core/keytab.h"
 #include "ds.h"
+#include "hist.h"
 
 #define IOT_PLOT_MAX_ALERTS 256
 
@@ -24,9 +25,11 @@ struct iot_plot_cfg {
     size_t max_keys;           /* 0 = unlimited */
     size_t cap;                /* buckets per series (2 per pixel column is plenty) */
     size_t max_line;
+    bool hist;                 /* also a histogram per field, every key pooled */
+    int hist_bins;             /* at most this many bins (the final count is between half and all) */
 };
 
-struct iot_plot_alert { int64_t t; char type[24]; };
+struct iot_plot_alert { int64_t t; char type[24]; bool critical; };   /* severity "critical" */
 
 struct iot_plot_series {
     bool on;                   /* something arrived (ds allocated) */
@@ -39,6 +42,10 @@ struct iot_plot_series {
 struct iot_plot_key {
     struct iot_plot_series *s;   /* nfields of them */
     int64_t records, last_t;
+    /* the latest iot-predict score of the key: rul (seconds), failureProbability */
+    double rul, prob;
+    int64_t rul_t, prob_t;
+    bool has_rul, has_prob;
 };
 
 struct iot_plot_data {
@@ -47,9 +54,11 @@ struct iot_plot_data {
     /* records drawn, samples, skipped values and records, alert records and marks not kept, flags */
     int64_t records, values, nonnumeric, nodata, keys_dropped, alerts, alerts_dropped, flags;
     int64_t tmin, tmax;          /* over every drawn sample and alert; tmin > tmax when none */
+    struct iot_hist *hist;       /* nfields of them with cfg.hist, else NULL */
 };
 
-/* A key's state for a fleet view: critical (an alert), warning (an anomaly), stale (nothing in
+/* A key's state for a fleet view: critical (an alert of severity critical), warning (another
+ * alert, or an anomaly), stale (nothing in
  * the last `stale` ns before the newest time of the whole input), ok. Ranks sort worst first. */
 enum iot_plot_status { IOT_ST_CRIT = 0, IOT_ST_WARN, IOT_ST_STALE, IOT_ST_OK };
 enum iot_plot_status iot_plot_status(const struct iot_plot_data *d, const struct iot_plot_key *k, int64_t stale);

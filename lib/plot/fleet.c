@@ -1,5 +1,6 @@
 /* fleet: status table with sparklines; the HTML fleet report. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/buf.h"
@@ -46,6 +47,14 @@ static void sparkline(struct iot_out *o, const struct iot_ds *ds, int64_t t0, in
 #undef SY
 }
 
+/* A remaining life in seconds for people: days, hours or minutes with one decimal. */
+static void rul_text(char *b, double s)
+{
+    if (s >= 86400) snprintf(b, 48, "%.1f days", s / 86400);
+    else if (s >= 3600) snprintf(b, 48, "%.1f h", s / 3600);
+    else snprintf(b, 48, "%.0f min", s / 60);
+}
+
 static size_t key_chars(const struct iot_plot_key *k)
 {
     size_t kl, n = 0;
@@ -63,7 +72,10 @@ int iot_fleet_svg(struct iot_out *o, const struct iot_plot_data *d, const struct
     for (size_t i = 0; i < nk; i++) if (key_chars(keys[i]) > kw) kw = key_chars(keys[i]);
     int keyw = (int)(kw > 40 ? 40 : kw) * 7 + 16;
     int x_key = 80, x_seen = x_key + keyw, x_f = x_seen + 170, fw = VAL_W + SPARK_W + 16;
-    int x_cnt = x_f + cfg->nfields * fw, w = x_cnt + 150, h = 40 + ROW_H * (int)(nk + 1) + 10;
+    bool any_rul = false, any_prob = false;
+    for (size_t i = 0; i < nk; i++) { any_rul |= keys[i]->has_rul; any_prob |= keys[i]->has_prob; }
+    int x_cnt = x_f + cfg->nfields * fw, x_pred = x_cnt + 150;
+    int w = x_pred + (any_rul ? 110 : 0) + (any_prob ? 110 : 0) + 8, h = 40 + ROW_H * (int)(nk + 1) + 10;
     if (standalone) iot_out_puts(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     iot_out_printf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
                       "font-family=\"DejaVu Sans, sans-serif\" font-size=\"11\" role=\"img\" aria-labelledby=\"fleet-title\">\n",
@@ -85,8 +97,11 @@ int iot_fleet_svg(struct iot_out *o, const struct iot_plot_data *d, const struct
         iot_svg_escs(o, cfg->fields[f]);
         iot_out_puts(o, "</text>");
     }
-    iot_out_printf(o, "<text x=\"%d\" y=\"%d\">anomalies</text><text x=\"%d\" y=\"%d\">alerts</text></g>\n",
+    iot_out_printf(o, "<text x=\"%d\" y=\"%d\">anomalies</text><text x=\"%d\" y=\"%d\">alerts</text>",
                    x_cnt, y + 15, x_cnt + 80, y + 15);
+    if (any_rul) iot_out_printf(o, "<text x=\"%d\" y=\"%d\">remaining life</text>", x_pred, y + 15);
+    if (any_prob) iot_out_printf(o, "<text x=\"%d\" y=\"%d\">failure prob.</text>", x_pred + (any_rul ? 110 : 0), y + 15);
+    iot_out_puts(o, "</g>\n");
     struct iot_ds_cell *col = iot_xcalloc(SPARK_W, sizeof *col);
     int64_t t0 = d->tmin, t1 = d->tmax > d->tmin ? d->tmax : d->tmin + 1;
     for (size_t i = 0; i < nk; i++) {
@@ -118,8 +133,16 @@ int iot_fleet_svg(struct iot_out *o, const struct iot_plot_data *d, const struct
             sparkline(o, &se->ds, t0, t1, col);
             iot_out_puts(o, "</g>");
         }
-        iot_out_printf(o, "<text x=\"%d\" y=\"15\">%lld</text><text x=\"%d\" y=\"15\">%lld</text></g>\n",
+        iot_out_printf(o, "<text x=\"%d\" y=\"15\">%lld</text><text x=\"%d\" y=\"15\">%lld</text>",
                        x_cnt, (long long)flags, x_cnt + 80, (long long)alerts);
+        if (k->has_rul) {
+            char rb[48];
+            rul_text(rb, k->rul);
+            iot_out_printf(o, "<text class=\"rul\" x=\"%d\" y=\"15\">%s</text>", x_pred, rb);
+        }
+        if (k->has_prob)
+            iot_out_printf(o, "<text class=\"prob\" x=\"%d\" y=\"15\">%.1f %%</text>", x_pred + (any_rul ? 110 : 0), k->prob * 100);
+        iot_out_puts(o, "</g>\n");
     }
     if (!nk)
         iot_out_printf(o, "<text class=\"empty\" x=\"8\" y=\"%d\" fill=\"#666\">No data to draw</text>\n", y + ROW_H + 15);

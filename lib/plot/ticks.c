@@ -66,6 +66,7 @@ static size_t finish(char *buf, int n, int e)
 size_t iot_fmt_axis(char *buf, double v, double step, double amax)
 {
     int e = si_exp(amax);
+    if (v == 0 && e) return (size_t)sprintf(buf, "0");   /* "0k" says nothing more than 0 */
     double s = pow(10, e);
     int n = snprintf(buf, 40, "%.*f", step_decimals(step / s), v / s);
     return finish(buf, n, e);

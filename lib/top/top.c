@@ -6,6 +6,7 @@
 #include "core/diag.h"
 #include "core/in.h"
 #include "core/time.h"
+#include "follow.h"
 #include "term.h"
 #include "top.h"
 
@@ -29,10 +30,12 @@ void iot_top_run(const struct iot_top_opts *o, char **paths, int n, struct iot_o
 {
     struct iot_board b;
     iot_board_init(&b, &o->board);
-    struct iot_in *in = iot_in_open(paths, n, o->max_line);
+    struct iot_follow *fo = o->follow ? iot_follow_open(paths[0]) : NULL;
+    struct iot_in *in = fo ? NULL : iot_in_open(paths, n, o->max_line);
     struct iot_screen_opts so = { .cols = o->cols, .colour = o->colour, .utf8 = o->utf8, .sort = o->sort,
                                   .filter = o->filter, .rps = -1 };
     bool live = !o->once && iot_term_enter(STDOUT_FILENO) == 0;
+    if (fo && !live) iot_die(64, "--follow needs a terminal (use --once without --follow to read a file to its end)");
     char *line;
     size_t len;
     struct iot_src src;
@@ -56,7 +59,18 @@ void iot_top_run(const struct iot_top_opts *o, char **paths, int n, struct iot_o
         bool ended = false;
         while (!iot_stop_requested) {
             int64_t now = iot_time_mono();
-            if (!ended) {
+            if (fo) {   /* a growing file: take what is there, then nap until the next frame */
+                int k = 0;
+                while (k < 65536 && iot_follow_next(fo, &line, &len, &src)) {
+                    iot_stat_lines_in++;
+                    iot_board_line(&b, line, len, &src);
+                    k++;
+                }
+                if (!k) {
+                    struct timespec ts = { 0, 50 * 1000 * 1000 };
+                    nanosleep(&ts, NULL);
+                }
+            } else if (!ended) {
                 int64_t wait = (next - now) / IOT_NS_PER_MS;
                 if (wait > 100) wait = 100;   /* keys stay responsive */
                 if (wait < 0) wait = 0;
@@ -98,7 +112,8 @@ void iot_top_run(const struct iot_top_opts *o, char **paths, int n, struct iot_o
         iot_term_leave();
     }
     iot_buf_free(&fb);
-    iot_in_close(in);
+    if (in) iot_in_close(in);
+    iot_follow_close(fo);
     if (b.nonnumeric) { iot_warn("%lld values were not numbers and were skipped", (long long)b.nonnumeric); iot_stat_add("nonnumeric_skipped", b.nonnumeric); }
     if (b.keys_dropped) { iot_warn("%lld records of keys beyond --max-keys were not shown", (long long)b.keys_dropped); iot_stat_add("keys_dropped_records", b.keys_dropped); }
     if (b.alarms_dropped) { iot_warn("%lld alarms beyond %d were forgotten, oldest first", (long long)b.alarms_dropped, IOT_BOARD_MAX_ALARMS); iot_stat_add("alarms_dropped", b.alarms_dropped); }

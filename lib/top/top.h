@@ -20,6 +20,7 @@ struct iot_top_opts {
     enum iot_top_filter filter;
     size_t max_line;
     int cols;                  /* plain frames: width, 0 = unlimited */
+    bool follow;               /* live: paths[0] is a file followed as it grows */
 };
 
 /* Runs until the end of input (plain) or q / SIGINT / SIGTERM (live). Plain frames go to out. */

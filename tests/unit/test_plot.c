@@ -7,6 +7,7 @@
 #include "core/out.h"
 #include "core/time.h"
 #include "plot/ds.h"
+#include "plot/hist.h"
 #include "plot/svg.h"
 #include "plot/ticks.h"
 
@@ -43,6 +44,7 @@ int main(void)
     CHECK(t.lo == -20 && t.hi == 100 && t.step == 20, "ticks cover the data: %g..%g step %g", t.lo, t.hi, t.step);
     /* SI */
     iot_fmt_axis(b, 25000, 5000, 25000); CHECK_STR(b, "25k", "axis 25000 -> 25k");
+    iot_fmt_axis(b, 0, 5000, 25000); CHECK_STR(b, "0", "axis 0 on a k axis is 0");
     iot_fmt_axis(b, 2500, 500, 2500); CHECK_STR(b, "2500", "axis 2500 stays plain");
     iot_fmt_axis(b, 0.5, 0.5, 1.5); CHECK_STR(b, "0.5", "axis 0.5");
     iot_fmt_axis(b, 0.004, 0.002, 0.008); CHECK_STR(b, "4m", "axis 0.004 -> 4m");
@@ -126,6 +128,42 @@ int main(void)
     }
     free(ts);
     free(vs);
+    /* histogram: exact counts for the final bins, in any order, fixed memory */
+    {
+        enum { HN = 100000 };
+        double *hv = malloc(HN * sizeof *hv);
+        unsigned q = 99;
+        for (int i = 0; i < HN; i++) {
+            q = q * 1103515245u + 12345u;
+            hv[i] = 20 + ((int)(q >> 8 & 0xffff) - 32768) / 1000.0;   /* -12.8 .. 52.8 */
+        }
+        hv[777] = 1000;   /* one outlier widens the bins */
+        double hmin = 1e300;
+        for (int i = 0; i < HN; i++) if (hv[i] < hmin) hmin = hv[i];
+        struct iot_hist h;
+        iot_hist_init(&h, 64);
+        for (int i = 0; i < HN; i++) iot_hist_add(&h, hv[i]);
+        int64_t sum = 0, bad = 0;
+        for (int64_t i = h.lo; i <= h.hi; i++) sum += h.c[i - h.b0];
+        double w = ldexp(1, h.e);
+        int64_t *want = calloc(64, sizeof *want);
+        for (int i = 0; i < HN; i++) {
+            int64_t k = (int64_t)floor(hv[i] / w) - h.b0;
+            if (k < 0 || k >= 64) bad++;
+            else want[k]++;
+        }
+        for (int i = 0; i < 64; i++) bad += want[i] != h.c[i];
+        CHECK(sum == HN && bad == 0, "histogram: %lld values, every bin count exact (bins of %g)", (long long)sum, w);
+        CHECK(h.hi - h.lo < 64 && h.hi - h.lo >= 31, "histogram: between 32 and 64 bins in use (%lld)", (long long)(h.hi - h.lo + 1));
+        CHECK(h.min == hmin && h.max == 1000, "histogram: exact min and max (%g %g)", h.min, h.max);
+        iot_hist_free(&h);
+        iot_hist_init(&h, 64);
+        for (int i = 0; i < 10; i++) iot_hist_add(&h, 5);
+        CHECK(h.n == 10 && h.hi == h.lo && h.c[h.lo - h.b0] == 10, "histogram: one value, one bin");
+        iot_hist_free(&h);
+        free(want);
+        free(hv);
+    }
     /* XML escaping */
     struct iot_out *o = iot_out_open("esc.tmp", 0);
     size_t bad = iot_svg_escs(o, "<script>&\"'\x01]]>\xff\xc3\xa9");
