@@ -240,3 +240,16 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
     xmllint --noout pic.svg
     cmp pic.svg "$ROOT_DIR/examples/fleet.svg"
 }
+
+@test "extreme input (times 1677 and 2262, 1 ns apart, +-1e308, 1e999, typed keys): every kind is well-formed" {
+    for m in "" --html --fleet --report --hist --overlay; do
+        iot-plot $m -o "x$m.out" "$GOLDEN/extremes.ndjson" 2> err
+        xmllint --noout "x$m.out"
+        run grep -c 'runtime error' err
+        assert_output 0
+    done
+    grep -q '1e+308' x--html.out
+    run iot-top --once "$GOLDEN/extremes.ndjson"
+    assert_failure 65      # the array and missing times of lines 7 and 8
+    assert_output --partial '5 devices'   # a b c 42 "42": a number and a string are two keys
+}

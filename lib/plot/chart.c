@@ -62,15 +62,16 @@ static size_t panel_nseries(const struct ctx *x, const struct panel *p) { return
 
 static double X(const struct ctx *x, int64_t t)
 {
-    return x->t1 > x->t0 ? (double)(t - x->t0) / (double)(x->t1 - x->t0) * x->pw : x->pw / 2.0;
+    return x->t1 > x->t0 ? (t >= x->t0 ? iot_ds_span(x->t0, t) : -iot_ds_span(t, x->t0)) / iot_ds_span(x->t0, x->t1) * x->pw
+                         : x->pw / 2.0;
 }
 
 static int64_t auto_gap(const struct ctx *x, const struct iot_ds *ds)
 {
     if (x->c->gap) return x->c->gap;
     if (ds->n < 2) return INT64_MAX;
-    double g = 5.0 * (double)(ds->last.t - ds->first.t) / (double)(ds->n - 1);
-    double px = (double)(x->t1 - x->t0) / x->pw;
+    double g = 5.0 * iot_ds_span(ds->first.t, ds->last.t) / (double)(ds->n - 1);
+    double px = iot_ds_span(x->t0, x->t1) / x->pw;
     if (g < px) g = px;
     return g > 9e18 ? INT64_MAX : (int64_t)g;
 }
@@ -94,7 +95,7 @@ static void draw_line(struct ctx *x, const struct iot_ds *ds, const struct yscal
         struct iot_ds_pt pt[4];
         int n = iot_ds_cell_points(&x->col[c], pt);
         for (int i = 0; i < n; i++) {
-            if (run && pt[i].t - prev > gap) {
+            if (run && (uint64_t)pt[i].t - (uint64_t)prev > (uint64_t)gap) {
                 if (run == 1) iot_out_puts(o, "l0 0");
                 run = 0;
                 p.open = false;
@@ -129,7 +130,7 @@ static void draw_band(struct ctx *x, const struct iot_plot_series *s, const stru
         while (b + 1 < x->pw) {
             int nx = b + 1;
             while (nx < x->pw && !(x->col[nx].n && x->col2[nx].n)) nx++;
-            if (nx >= x->pw || x->col2[nx].first.t - x->col2[b].last.t > gap) break;
+            if (nx >= x->pw || (uint64_t)x->col2[nx].first.t - (uint64_t)x->col2[b].last.t > (uint64_t)gap) break;
             b = nx;
         }
         /* upper edge: the max series' M4 points left to right; lower edge: the min series' back */
@@ -369,7 +370,10 @@ static void layout(struct ctx *x, struct iot_out *o, const struct iot_plot_data 
     }
     x->t0 = d->tmin;
     x->t1 = d->tmax;
-    if (x->t1 <= x->t0) { x->t0 -= IOT_NS_PER_S; x->t1 += IOT_NS_PER_S; }
+    if (x->t1 <= x->t0) {   /* one instant: a second either side, inside the int64 range */
+        if (x->t0 > INT64_MIN + IOT_NS_PER_S) x->t0 -= IOT_NS_PER_S;
+        if (x->t1 < INT64_MAX - IOT_NS_PER_S) x->t1 += IOT_NS_PER_S;
+    }
     x->col = iot_xcalloc((size_t)x->pw, sizeof *x->col);
     x->col2 = iot_xcalloc((size_t)x->pw, sizeof *x->col2);
 }
