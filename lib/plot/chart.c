@@ -7,6 +7,7 @@
 #include "chart.h"
 #include "svg.h"
 #include "ticks.h"
+#include "tz.h"
 
 static const char *const palette[] = { "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
                                        "#000000", "#999999", "#F5C710" };
@@ -237,8 +238,18 @@ static void draw_panel(struct ctx *x, const struct panel *p, int row, int colno,
         iot_out_puts(o, "\"/>");
     }
     int64_t tt[64];
-    int64_t nominal;
-    int nt = iot_ticks_time(x->t0, x->t1, x->pw / 90 + 1, tt, 64, &nominal);
+    /* ticks on the local calendar (UTC unless --tz): chosen and labelled in wall time, drawn
+     * at the instants those wall times are */
+    int64_t nominal, lt[64];
+    int nt = iot_ticks_time(iot_tz_local(x->t0), iot_tz_local(x->t1), x->pw / 90 + 1, lt, 64, &nominal);
+    int kept = 0;
+    for (int i = 0; i < nt; i++) {   /* a wall time skipped by a DST jump gets no tick */
+        int64_t t = iot_tz_instant(lt[i]);
+        if (iot_tz_local(t) != lt[i]) continue;
+        lt[kept] = lt[i];
+        tt[kept++] = t;
+    }
+    nt = kept;
     for (int i = 0; i < nt; i++) {
         double tx = X(x, tt[i]);
         iot_out_puts(o, "<line y1=\"0\" x1=\"");
@@ -263,7 +274,7 @@ static void draw_panel(struct ctx *x, const struct panel *p, int row, int colno,
         iot_out_puts(o, "<g text-anchor=\"middle\" fill=\"#444\">");
         for (int i = 0; i < nt; i++) {
             char b[40];
-            iot_time_label(tt[i], nominal, b);
+            iot_time_label(lt[i], nominal, b);
             iot_out_puts(o, "<text x=\"");
             iot_svg_num(o, X(x, tt[i]));
             iot_out_printf(o, "\" y=\"%d\">%s</text>", x->ph + 14, b);
@@ -448,8 +459,16 @@ static void svg_body(struct ctx *x)
         draw_panel(x, p, rowof[i], colno, bottom);
     }
     free(rowof);
-    iot_out_printf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#444\">time (UTC), %s to %s</text>\n",
-                   c->width / 2, h - 8, a, b);
+    const char *zone = iot_tz_name();
+    if (zone) {   /* the caption in the axis' zone */
+        iot_time_caption(iot_tz_local(x->t0), a);
+        iot_time_caption(iot_tz_local(x->t1), b);
+        a[strlen(a) - 4] = b[strlen(b) - 4] = 0;   /* drop " UTC" */
+    }
+    iot_out_puts(o, "<text x=\"");
+    iot_out_printf(o, "%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#444\">time (", c->width / 2, h - 8);
+    iot_svg_escs(o, zone ? zone : "UTC");
+    iot_out_printf(o, "), %s to %s</text>\n", a, b);
     iot_out_puts(o, "</svg>\n");
 }
 
