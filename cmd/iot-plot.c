@@ -12,14 +12,16 @@
 #include "plot/chart.h"
 #include "plot/collect.h"
 #include "plot/fleet.h"
+#include "plot/tz.h"
 
-enum { O_FIELDS = 1, O_HTML, O_TITLE, O_WIDTH, O_PANELH, O_OVERLAY, O_GAP, O_MAXKEYS, O_FLEET, O_REPORT, O_STALE, O_HIST };
+enum { O_FIELDS = 1, O_HTML, O_TITLE, O_WIDTH, O_PANELH, O_OVERLAY, O_GAP, O_MAXKEYS, O_FLEET, O_REPORT, O_STALE, O_HIST, O_TZ };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "What to draw:", 0 },
     { "fields", 'f', IOT_ARG, "FIELD[,FIELD]", "numeric fields to plot (default temperature)", O_FIELDS },
     IOT_OPT_KEY,
     IOT_OPT_TIME,
+    { "tz", 0, IOT_ARG, "ZONE", "time axis in this zone, e.g. Europe/Berlin (default UTC)", O_TZ },
     { "overlay", 0, IOT_NOARG, NULL, "one panel per field with a line per key (default: a panel per key and field)", O_OVERLAY },
     { "gap", 0, IOT_ARG, "DURATION", "break lines where samples are farther apart (default 5 x the mean interval)", O_GAP },
     { "max-keys", 0, IOT_ARG, "N", "draw at most N keys, the first seen (default 64); the rest are counted", O_MAXKEYS },
@@ -66,6 +68,7 @@ static void on_opt(int id, const char *arg, void *ctx)
     case O_FLEET: fleet = true; break;
     case O_REPORT: report = true; break;
     case O_HIST: hist = arg ? (int)iot_cli_int("--hist", arg, 2, 4096) : 64; break;
+    case O_TZ: if (iot_tz_set(arg)) iot_usage("--tz: no zone '%s' in /usr/share/zoneinfo", arg); break;
     case O_STALE: C.stale = iot_cli_duration("--stale", arg); break;
     case O_MAXKEYS: max_keys = (size_t)iot_cli_int("--max-keys", arg, 1, 100000); break;
     }

@@ -240,3 +240,33 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
     xmllint --noout pic.svg
     cmp pic.svg "$ROOT_DIR/examples/fleet.svg"
 }
+
+@test "extreme input (times 1677 and 2262, 1 ns apart, +-1e308, 1e999, typed keys): every kind is well-formed" {
+    for m in "" --html --fleet --report --hist --overlay; do
+        iot-plot $m -o "x$m.out" "$GOLDEN/extremes.ndjson" 2> err
+        xmllint --noout "x$m.out"
+        run grep -c 'runtime error' err
+        assert_output 0
+    done
+    grep -q '1e+308' x--html.out
+    run iot-top --once "$GOLDEN/extremes.ndjson"
+    assert_failure 65      # the array and missing times of lines 7 and 8
+    assert_output --partial '5 devices'   # a b c 42 "42": a number and a string are two keys
+}
+
+@test "--tz: ticks on local wall time; the hour skipped by the spring DST change has no tick" {
+    [ -f /usr/share/zoneinfo/Europe/Berlin ] || skip "tzdata not installed (Debian tzdata)"
+    printf '%s\n' '{"deviceId":"a","timestamp":"2026-03-28T20:00:00Z","temperature":1}' \
+                  '{"deviceId":"a","timestamp":"2026-03-29T06:00:00Z","temperature":2}' > in
+    iot-plot --tz Europe/Berlin -o p.svg in
+    xmllint --noout p.svg
+    run sh -c "grep -o 'y=\"134\">[^<]*' p.svg | cut -d'>' -f2 | tr '\n' ' '"
+    assert_output '21:00 22:00 23:00 03-29 01:00 03:00 04:00 05:00 06:00 07:00 08:00 '
+    grep -q 'time (Europe/Berlin), 2026-03-28 21:00:00 to 2026-03-29 08:00:00' p.svg
+    iot-plot -o u.svg in
+    grep -q 'time (UTC), 2026-03-28 20:00:00 UTC to 2026-03-29 06:00:00 UTC' u.svg
+    run iot-plot --tz Nowhere/Land in
+    assert_failure 64
+    run iot-plot --tz ../../etc/passwd in
+    assert_failure 64
+}

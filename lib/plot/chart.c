@@ -7,6 +7,7 @@
 #include "chart.h"
 #include "svg.h"
 #include "ticks.h"
+#include "tz.h"
 
 static const char *const palette[] = { "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
                                        "#000000", "#999999", "#F5C710" };
@@ -62,15 +63,16 @@ static size_t panel_nseries(const struct ctx *x, const struct panel *p) { return
 
 static double X(const struct ctx *x, int64_t t)
 {
-    return x->t1 > x->t0 ? (double)(t - x->t0) / (double)(x->t1 - x->t0) * x->pw : x->pw / 2.0;
+    return x->t1 > x->t0 ? (t >= x->t0 ? iot_ds_span(x->t0, t) : -iot_ds_span(t, x->t0)) / iot_ds_span(x->t0, x->t1) * x->pw
+                         : x->pw / 2.0;
 }
 
 static int64_t auto_gap(const struct ctx *x, const struct iot_ds *ds)
 {
     if (x->c->gap) return x->c->gap;
     if (ds->n < 2) return INT64_MAX;
-    double g = 5.0 * (double)(ds->last.t - ds->first.t) / (double)(ds->n - 1);
-    double px = (double)(x->t1 - x->t0) / x->pw;
+    double g = 5.0 * iot_ds_span(ds->first.t, ds->last.t) / (double)(ds->n - 1);
+    double px = iot_ds_span(x->t0, x->t1) / x->pw;
     if (g < px) g = px;
     return g > 9e18 ? INT64_MAX : (int64_t)g;
 }
@@ -94,7 +96,7 @@ static void draw_line(struct ctx *x, const struct iot_ds *ds, const struct yscal
         struct iot_ds_pt pt[4];
         int n = iot_ds_cell_points(&x->col[c], pt);
         for (int i = 0; i < n; i++) {
-            if (run && pt[i].t - prev > gap) {
+            if (run && (uint64_t)pt[i].t - (uint64_t)prev > (uint64_t)gap) {
                 if (run == 1) iot_out_puts(o, "l0 0");
                 run = 0;
                 p.open = false;
@@ -129,7 +131,7 @@ static void draw_band(struct ctx *x, const struct iot_plot_series *s, const stru
         while (b + 1 < x->pw) {
             int nx = b + 1;
             while (nx < x->pw && !(x->col[nx].n && x->col2[nx].n)) nx++;
-            if (nx >= x->pw || x->col2[nx].first.t - x->col2[b].last.t > gap) break;
+            if (nx >= x->pw || (uint64_t)x->col2[nx].first.t - (uint64_t)x->col2[b].last.t > (uint64_t)gap) break;
             b = nx;
         }
         /* upper edge: the max series' M4 points left to right; lower edge: the min series' back */
@@ -236,8 +238,18 @@ static void draw_panel(struct ctx *x, const struct panel *p, int row, int colno,
         iot_out_puts(o, "\"/>");
     }
     int64_t tt[64];
-    int64_t nominal;
-    int nt = iot_ticks_time(x->t0, x->t1, x->pw / 90 + 1, tt, 64, &nominal);
+    /* ticks on the local calendar (UTC unless --tz): chosen and labelled in wall time, drawn
+     * at the instants those wall times are */
+    int64_t nominal, lt[64];
+    int nt = iot_ticks_time(iot_tz_local(x->t0), iot_tz_local(x->t1), x->pw / 90 + 1, lt, 64, &nominal);
+    int kept = 0;
+    for (int i = 0; i < nt; i++) {   /* a wall time skipped by a DST jump gets no tick */
+        int64_t t = iot_tz_instant(lt[i]);
+        if (iot_tz_local(t) != lt[i]) continue;
+        lt[kept] = lt[i];
+        tt[kept++] = t;
+    }
+    nt = kept;
     for (int i = 0; i < nt; i++) {
         double tx = X(x, tt[i]);
         iot_out_puts(o, "<line y1=\"0\" x1=\"");
@@ -262,7 +274,7 @@ static void draw_panel(struct ctx *x, const struct panel *p, int row, int colno,
         iot_out_puts(o, "<g text-anchor=\"middle\" fill=\"#444\">");
         for (int i = 0; i < nt; i++) {
             char b[40];
-            iot_time_label(tt[i], nominal, b);
+            iot_time_label(lt[i], nominal, b);
             iot_out_puts(o, "<text x=\"");
             iot_svg_num(o, X(x, tt[i]));
             iot_out_printf(o, "\" y=\"%d\">%s</text>", x->ph + 14, b);
@@ -369,7 +381,10 @@ static void layout(struct ctx *x, struct iot_out *o, const struct iot_plot_data 
     }
     x->t0 = d->tmin;
     x->t1 = d->tmax;
-    if (x->t1 <= x->t0) { x->t0 -= IOT_NS_PER_S; x->t1 += IOT_NS_PER_S; }
+    if (x->t1 <= x->t0) {   /* one instant: a second either side, inside the int64 range */
+        if (x->t0 > INT64_MIN + IOT_NS_PER_S) x->t0 -= IOT_NS_PER_S;
+        if (x->t1 < INT64_MAX - IOT_NS_PER_S) x->t1 += IOT_NS_PER_S;
+    }
     x->col = iot_xcalloc((size_t)x->pw, sizeof *x->col);
     x->col2 = iot_xcalloc((size_t)x->pw, sizeof *x->col2);
 }
@@ -444,8 +459,16 @@ static void svg_body(struct ctx *x)
         draw_panel(x, p, rowof[i], colno, bottom);
     }
     free(rowof);
-    iot_out_printf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#444\">time (UTC), %s to %s</text>\n",
-                   c->width / 2, h - 8, a, b);
+    const char *zone = iot_tz_name();
+    if (zone) {   /* the caption in the axis' zone */
+        iot_time_caption(iot_tz_local(x->t0), a);
+        iot_time_caption(iot_tz_local(x->t1), b);
+        a[strlen(a) - 4] = b[strlen(b) - 4] = 0;   /* drop " UTC" */
+    }
+    iot_out_puts(o, "<text x=\"");
+    iot_out_printf(o, "%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#444\">time (", c->width / 2, h - 8);
+    iot_svg_escs(o, zone ? zone : "UTC");
+    iot_out_printf(o, "), %s to %s</text>\n", a, b);
     iot_out_puts(o, "</svg>\n");
 }
 

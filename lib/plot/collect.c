@@ -240,7 +240,7 @@ static void record(struct iot_plot_data *d, struct reader *r, const char *line, 
         if (got == 0) { iot_ds_null(&s->ds, t); continue; }
         bool flagged = r->vals[fi->flag].type == IOT_J_TRUE
                        || (flag_all && (af->type != IOT_J_STR || iot_val_streq(af, F, strlen(F))));
-        iot_ds_add(&s->ds, t + (tend - t) / 2, x, flagged);
+        iot_ds_add(&s->ds, t + (int64_t)(((uint64_t)tend - (uint64_t)t) / 2), x, flagged);
         if (d->hist) iot_hist_add(&d->hist[i], x);
         d->values++;
         d->flags += flagged;
@@ -342,7 +342,7 @@ enum iot_plot_status iot_plot_status(const struct iot_plot_data *d, const struct
         flags += k->s[i].on ? k->s[i].ds.nflag : 0;
     }
     if (alerts || flags) return IOT_ST_WARN;
-    if (stale > 0 && d->tmax - k->last_t > stale) return IOT_ST_STALE;
+    if (stale > 0 && (uint64_t)d->tmax - (uint64_t)k->last_t > (uint64_t)stale) return IOT_ST_STALE;
     return IOT_ST_OK;
 }
 

@@ -82,7 +82,7 @@ static struct iot_ds_cell *bucket(struct iot_ds *d, int64_t t)
             return &d->b[i - d->b0];
         }
         int64_t lo = i < d->lo ? i : d->lo, hi = i > d->hi ? i : d->hi;
-        if (hi - lo < cap) {
+        if ((uint64_t)hi - (uint64_t)lo < (uint64_t)cap) {
             /* leave the most room on the side the data is moving to */
             rebase(d, i < d->b0 ? hi - cap + 1 : lo);
             continue;
@@ -116,7 +116,7 @@ void iot_ds_null(struct iot_ds *d, int64_t t)
 static void col_add(struct iot_ds_cell *col, int ncol, int64_t t0, int64_t t1, struct iot_ds_pt p, int kind)
 {
     if (p.t < t0 || p.t > t1) return;
-    int c = (int)((double)ncol * (double)(p.t - t0) / ((double)(t1 - t0) + 1));
+    int c = (int)((double)ncol * iot_ds_span(t0, p.t) / (iot_ds_span(t0, t1) + 1));
     if (c >= ncol) c = ncol - 1;
     struct iot_ds_cell one = { .first = p, .last = p, .min = p, .max = p, .flag = p, .n = kind == 0,
                                .nflag = kind == 1, .nnull = kind == 2 };

@@ -31,6 +31,10 @@ struct iot_ds {
     struct iot_ds_pt min, max, first, last;   /* exact over the whole series */
 };
 
+/* b - a as a double for b >= a, exact in uint64 first: times span up to 2^64 ns (1677 to 2262),
+ * more than int64 can subtract. */
+static inline double iot_ds_span(int64_t a, int64_t b) { return (double)((uint64_t)b - (uint64_t)a); }
+
 /* cap >= 2 buckets (allocated here; exit 70 when memory runs out). */
 void iot_ds_init(struct iot_ds *d, size_t cap);
 void iot_ds_free(struct iot_ds *d);

@@ -22,8 +22,8 @@ static void sparkline(struct iot_out *o, const struct iot_ds *ds, int64_t t0, in
     iot_ds_columns(ds, t0, t1, col, SPARK_W);
     double lo = ds->min.v, hi = ds->max.v;
     if (!(hi > lo)) { lo -= 1; hi += 1; }
-    double span = t1 > t0 ? (double)(t1 - t0) : 1;
-#define SX(t) ((double)((t) - t0) / span * SPARK_W)
+    double span = t1 > t0 ? iot_ds_span(t0, t1) : 1;
+#define SX(t) (iot_ds_span(t0, (t)) / span * SPARK_W)
 #define SY(v) (SPARK_H - ((v) - lo) / (hi - lo) * SPARK_H)
     iot_out_puts(o, "<path class=\"spark\" fill=\"none\" stroke=\"#444\" stroke-width=\"1\" stroke-linecap=\"round\" d=\"");
     struct iot_svg_path p;

@@ -1,5 +1,6 @@
 /* ticks: nice linear ticks, SI labels, UTC calendar ticks. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "core/time.h"
@@ -57,6 +58,7 @@ static const char *si_prefix(int e)
 static size_t finish(char *buf, int n, int e)
 {
     if (n < 0) n = 0;
+    if (n > 39) n = 39;   /* snprintf returns what it would have written */
     if (strcmp(buf, "-0") == 0 || strspn(buf, "-0.") == (size_t)n) {  /* any -0.00 is 0 */
         if (buf[0] == '-') { memmove(buf, buf + 1, (size_t)n); n--; }
     }
@@ -68,6 +70,7 @@ size_t iot_fmt_axis(char *buf, double v, double step, double amax)
     int e = si_exp(amax);
     if (v == 0 && e) return (size_t)sprintf(buf, "0");   /* "0k" says nothing more than 0 */
     double s = pow(10, e);
+    if (fabs(v / s) >= 1e6) return finish(buf, snprintf(buf, 40, "%.3g", v), 0);   /* beyond T: exponent */
     int n = snprintf(buf, 40, "%.*f", step_decimals(step / s), v / s);
     return finish(buf, n, e);
 }
@@ -78,6 +81,7 @@ size_t iot_fmt_si(char *buf, double v, int sig)
     if (v == 0) return (size_t)sprintf(buf, "0");
     int e = si_exp(fabs(v));
     double x = v / pow(10, e);
+    if (fabs(x) >= 1e6) return finish(buf, snprintf(buf, 40, "%.*g", sig, v), 0);   /* beyond T: exponent */
     int mag = (int)floor(log10(fabs(x)));
     int dec = sig - 1 - mag;
     if (dec < 0) dec = 0;
@@ -104,9 +108,10 @@ static const struct { int unit; int64_t n, len; } cand[] = {
 };
 #define NCAND (int)(sizeof cand / sizeof cand[0])
 
-static int64_t month_start(int64_t y, unsigned m)   /* m 1..12, y any */
+/* The first of month m (1..12) of year y in ns; false when outside the int64 range. */
+static bool month_start(int64_t y, unsigned m, int64_t *ns)
 {
-    return iot_days_from_civil(y, m, 1) * D_;
+    return !__builtin_mul_overflow(iot_days_from_civil(y, m, 1), D_, ns);
 }
 
 int iot_ticks_time(int64_t t0, int64_t t1, int want, int64_t *out, int max, int64_t *nominal)
@@ -114,7 +119,7 @@ int iot_ticks_time(int64_t t0, int64_t t1, int want, int64_t *out, int max, int6
     *nominal = IOT_NS_PER_S;
     if (t1 < t0 || max <= 0) return 0;
     if (want < 1) want = 1;
-    double target = (double)(t1 - t0) / want;
+    double target = (double)((uint64_t)t1 - (uint64_t)t0) / want;
     int unit = U_NS;
     int64_t step;
     if (target < (double)S_) {
@@ -141,10 +146,9 @@ int iot_ticks_time(int64_t t0, int64_t t1, int want, int64_t *out, int max, int6
         if (unit == U_WEEK) step = 7 * D_;
         int64_t t = iot_time_floor(t0, step, off);
         if (t < t0) t += step;
-        for (int64_t i = 0; n < max; i++) {
-            int64_t x = t + i * step;
-            if (x > t1 || x < t) break;   /* x < t: overflow */
-            out[n++] = x;
+        for (uint64_t x = (uint64_t)t; n < max && (int64_t)x <= t1; x += (uint64_t)step) {
+            out[n++] = (int64_t)x;
+            if ((uint64_t)t1 - x < (uint64_t)step) break;   /* the next one would pass t1 (or wrap) */
         }
         return n;
     }
@@ -155,7 +159,8 @@ int iot_ticks_time(int64_t t0, int64_t t1, int want, int64_t *out, int max, int6
         int64_t ys = step < 1 ? 1 : step;
         int64_t yy = y - ((y % ys) + ys) % ys;
         for (; n < max && yy <= 2262; yy += ys) {
-            int64_t x = month_start(yy, 1);
+            int64_t x;
+            if (!month_start(yy, 1, &x)) { if (yy > 1970) break; continue; }
             if (x > t1) break;
             if (x >= t0) out[n++] = x;
         }
@@ -164,7 +169,8 @@ int iot_ticks_time(int64_t t0, int64_t t1, int want, int64_t *out, int max, int6
     int64_t mi = y * 12 + (m - 1);        /* months since year 0 */
     mi -= mi % step;
     for (; n < max; mi += step) {
-        int64_t x = month_start(mi / 12, (unsigned)(mi % 12) + 1);
+        int64_t x;
+        if (!month_start(mi / 12, (unsigned)(mi % 12) + 1, &x)) { if (mi > 1970 * 12) break; continue; }
         if (x > t1) break;
         if (x >= t0) out[n++] = x;
     }

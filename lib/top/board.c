@@ -163,17 +163,20 @@ void iot_board_expire(struct iot_board *b)
     while ((d = iot_keytab_next(b->devs, &pos))) d->alarms = 0;
     for (int i = 0; i < b->nalarms;) {
         struct iot_alarm *a = &b->alarms[i];
-        if (b->cfg.hold > 0 && b->max_t - a->last_t > b->cfg.hold) { *a = b->alarms[--b->nalarms]; continue; }
+        if (b->cfg.hold > 0 && (uint64_t)b->max_t - (uint64_t)a->last_t > (uint64_t)b->cfg.hold) { *a = b->alarms[--b->nalarms]; continue; }
         a->dev->alarms++;
         i++;
     }
 }
 
-bool iot_board_online(const struct iot_board *b, const struct iot_dev *d) { return b->max_t - d->last_t <= b->cfg.offline; }
+bool iot_board_online(const struct iot_board *b, const struct iot_dev *d)
+{
+    return (uint64_t)b->max_t - (uint64_t)d->last_t <= (uint64_t)b->cfg.offline;
+}
 
 double iot_board_rate(const struct iot_dev *d)
 {
-    return d->n > 1 && d->last_t > d->first_t ? (double)(d->n - 1) * 1e9 / (double)(d->last_t - d->first_t) : 0;
+    return d->n > 1 && d->last_t > d->first_t ? (double)(d->n - 1) * 1e9 / (double)((uint64_t)d->last_t - (uint64_t)d->first_t) : 0;
 }
 
 int iot_board_hist(const struct iot_dev *d, int f, float *out)

@@ -86,7 +86,9 @@ static void spark(struct line *l, const struct iot_dev *d, int f, int width)
     float lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < n; i++) { if (h[i] < lo) lo = h[i]; if (h[i] > hi) hi = h[i]; }
     for (int i = 0; i < n && l->col < l->max; i++) {
-        int k = hi > lo ? (int)((h[i] - lo) / (hi - lo) * 7.999f) : 3;
+        double r = hi > lo ? ((double)h[i] - lo) / ((double)hi - lo) : 0.5;
+        int k = isfinite(r) ? (int)(r * 7.999) : 3;
+        k = k < 0 ? 0 : k > 7 ? 7 : k;
         if (l->o->utf8) { iot_buf_adds(l->b, blocks[k]); l->col++; }
         else put(l, ascii + k, 1);
     }
@@ -140,7 +142,7 @@ void iot_screen_render(struct iot_buf *out, struct iot_board *b, const struct io
     puts_(&l, "iot-top");
     sgr(&l, "0");
     double rps = o->rps;
-    if (rps < 0) rps = b->max_t > b->min_t ? (double)(b->records - 1) * 1e9 / (double)(b->max_t - b->min_t) : 0;
+    if (rps < 0) rps = b->max_t > b->min_t ? (double)(b->records - 1) * 1e9 / (double)((uint64_t)b->max_t - (uint64_t)b->min_t) : 0;
     printf_(&l, "  %zu devices: %zu online, %zu offline  %.1f rec/s  %d active alarms", nd, online, nd - online, rps, b->nalarms);
     if (b->max_t >= b->min_t) {
         char tb[48];

@@ -54,6 +54,8 @@ int main(void)
     iot_fmt_si(b, 123456, 3); CHECK_STR(b, "123k", "si 123k");
     iot_fmt_si(b, 0.00045, 2); CHECK_STR(b, "450\xc2\xb5", "si micro");
     iot_fmt_si(b, -2, 4); CHECK_STR(b, "-2", "si trailing zeros dropped");
+    iot_fmt_si(b, 1e308, 4); CHECK_STR(b, "1e+308", "si beyond T: exponent, within the buffer");
+    iot_fmt_axis(b, -1e300, 1e299, 1e300); CHECK_STR(b, "-1e+300", "axis beyond T: exponent");
     /* time ticks */
     int64_t tt[64], nom;
     int n = iot_ticks_time(T("2026-01-01T00:00:00.065Z"), T("2026-01-01T05:59:59Z"), 6, tt, 64, &nom);
