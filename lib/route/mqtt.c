@@ -121,6 +121,10 @@ static void try_connect(struct iot_mqtt *q)
     q->m = mosquitto_new(NULL, true, q);
     if (!q->m) iot_die(IOT_EX_SOFTWARE, "%s: mosquitto_new failed", q->name);
     mosquitto_int_option(q->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    /* small packets both ways: without TCP_NODELAY, Nagle and delayed ACKs hold PUBACKs back
+     * for tens of ms; and let libmosquitto keep our whole window in flight (its default is 20) */
+    mosquitto_int_option(q->m, MOSQ_OPT_TCP_NODELAY, 1);
+    mosquitto_int_option(q->m, MOSQ_OPT_SEND_MAXIMUM, WINDOW);
     mosquitto_connect_callback_set(q->m, on_connect);
     mosquitto_disconnect_callback_set(q->m, on_disconnect);
     mosquitto_publish_callback_set(q->m, on_publish);
@@ -234,10 +238,12 @@ int iot_mqtt_send(struct iot_mqtt *q, const char *topic, const char *payload, si
 
 int iot_mqtt_close(struct iot_mqtt *q)
 {
-    int64_t deadline = iot_time_mono() + q->o.ack_timeout;
+    /* drain while the broker makes progress: give up after ack_timeout without a PUBACK */
+    int64_t deadline = iot_time_mono() + q->o.ack_timeout, acked = q->c.acked;
     while (!q->failed && (q->n || (q->sp && iot_spool_unread(q->sp))) && iot_time_mono() < deadline) {
         if (!q->m && q->sp && q->next_try > deadline) break;   /* the broker is not back in time */
         if (iot_mqtt_pump(q, 50) < 0) break;
+        if (q->c.acked != acked) { acked = q->c.acked; deadline = iot_time_mono() + q->o.ack_timeout; }
     }
     if (q->failed) return -1;
     if (q->n && !q->sp) return fail(q, "no PUBACK before the end (--ack-timeout)", q->n);
