@@ -111,3 +111,32 @@ EOF
 else
     echo "latency: skipped (needs python3, iot-sim and iot-ingest)"
 fi
+
+# MQTT: QoS 1 publishing (a PUBACK per record) to a local mosquitto, direct and replayed from
+# the spool; and the cost of --metrics on the evaluate-only route. Issue 18's target: 50,000
+# rec/s through a broker outage with flat memory (peak RSS is quoted).
+if command -v mosquitto > /dev/null; then
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 18999)
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$out/mq.conf"
+    mosquitto -c "$out/mq.conf" > /dev/null 2>&1 &
+    mq=$!
+    sleep 0.3
+    n=200000
+    head -n $n "$f" > "$out/mq.ndjson"
+    ep="m: true => mqtt://127.0.0.1:$port/devices/{deviceId}/telemetry"
+    set -- $(timed 1 iot-route -r "$ep" --fallback drop "$out/mq.ndjson")
+    line "mqtt QoS 1, ${n} records" "$n" "$1" "$2" "$3" 50000
+    # broker stopped (SIGSTOP: no PUBACK) -> everything goes to the spool; then replay alone
+    kill -STOP $mq
+    rm -rf "$out/spool"
+    set -- $(timed 1 iot-route --spool "$out/spool" --ack-timeout 1s -r "$ep" --fallback drop "$out/mq.ndjson")
+    line "mqtt broker stalled: to the spool" "$n" "$1" "$2" "$3" 0
+    kill -CONT $mq
+    set -- $(timed 1 iot-route --spool "$out/spool" -r "$ep" --fallback drop /dev/null)
+    line "mqtt replay of the spool" "$n" "$1" "$2" "$3" 50000
+    kill $mq
+fi
+set -- $(timed 3 $one iot-route -r 'x: temperature > 80 && priority == "high" => drop' --fallback drop "$f")
+a=$2
+set -- $(timed 3 $one iot-route --metrics m.prom --metrics-every 1s -r 'x: temperature > 80 && priority == "high" => drop' --fallback drop "$f")
+awk -v a="$a" -v b="$2" 'BEGIN{ if (a > 0) printf "--metrics every 1s: CPU %+.1f%% (target < 2%%)\n", 100 * (b / a - 1) }'

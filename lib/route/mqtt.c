@@ -30,6 +30,8 @@ struct iot_mqtt {
     struct mosquitto *m;
     int connack;                /* 0 waiting, 1 accepted, -1 refused */
     bool lost, failed, ever_connected;
+    bool up;                    /* CONNACK accepted: records can be published */
+    int64_t connect_deadline;
     int64_t next_try, backoff;
     struct flight ring[WINDOW];
     int head, n;
@@ -98,6 +100,7 @@ static void spool_rec(struct iot_mqtt *q, const char *rec, size_t n)
 static int go_down(struct iot_mqtt *q, const char *why)
 {
     if (q->m) { mosquitto_destroy(q->m); q->m = NULL; }
+    q->up = false;
     q->connack = 0;
     int64_t lost = 0;
     if (q->sp) iot_spool_rewind(q->sp);
@@ -114,6 +117,38 @@ static int go_down(struct iot_mqtt *q, const char *why)
     return 0;
 }
 
+static void connect_failed(struct iot_mqtt *q, const char *why)
+{
+    mosquitto_destroy(q->m);
+    q->m = NULL;
+    q->up = false;
+    q->next_try = iot_time_mono() + q->backoff;
+    q->backoff = q->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : q->backoff * 2;
+    if (!q->sp) {
+        snprintf(q->err, sizeof q->err, "%s: cannot connect to %s:%d (%s): nothing more delivered (--spool DIR keeps records while the broker is away)",
+                 q->name, q->host, q->port, why);
+        q->failed = true;
+    }
+}
+
+/* After the socket was served: is the CONNACK in, refused, or overdue? */
+static void check_connack(struct iot_mqtt *q)
+{
+    if (q->connack == 1 && !q->lost) {
+        q->up = true;
+        if (q->ever_connected) q->c.reconnects++;
+        q->ever_connected = true;
+        q->backoff = BACKOFF_MIN;
+    } else if (q->connack < 0 || q->lost) {
+        connect_failed(q, "refused");
+    } else if (iot_time_mono() >= q->connect_deadline) {
+        connect_failed(q, "no CONNACK");
+    }
+}
+
+/* Opens the TCP connection and sends CONNECT. With a spool the CONNACK is awaited by the
+ * pump (records meanwhile go to the spool, so a stalled broker does not stall the input);
+ * without one there is nowhere to keep records, so it is awaited here (2 s at most). */
 static void try_connect(struct iot_mqtt *q)
 {
     int64_t now = iot_time_mono();
@@ -121,32 +156,24 @@ static void try_connect(struct iot_mqtt *q)
     q->m = mosquitto_new(NULL, true, q);
     if (!q->m) iot_die(IOT_EX_SOFTWARE, "%s: mosquitto_new failed", q->name);
     mosquitto_int_option(q->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    /* small packets both ways: without TCP_NODELAY, Nagle and delayed ACKs hold PUBACKs back
+     * for tens of ms; and let libmosquitto keep our whole window in flight (its default is 20) */
+    mosquitto_int_option(q->m, MOSQ_OPT_TCP_NODELAY, 1);
+    mosquitto_int_option(q->m, MOSQ_OPT_SEND_MAXIMUM, WINDOW);
     mosquitto_connect_callback_set(q->m, on_connect);
     mosquitto_disconnect_callback_set(q->m, on_disconnect);
     mosquitto_publish_callback_set(q->m, on_publish);
     q->connack = 0;
     q->lost = false;
+    q->up = false;
+    q->connect_deadline = now + 2 * IOT_NS_PER_S;
     int rc = mosquitto_connect(q->m, q->host, q->port, 30);
-    int64_t deadline = now + 2 * IOT_NS_PER_S;
-    while (rc == MOSQ_ERR_SUCCESS && q->connack == 0 && !q->lost && iot_time_mono() < deadline)
+    if (rc != MOSQ_ERR_SUCCESS) { connect_failed(q, mosquitto_strerror(rc)); return; }
+    if (q->sp) return;
+    while (q->m && !q->up) {
         rc = mosquitto_loop(q->m, 100, 1);
-    if (rc == MOSQ_ERR_SUCCESS && q->connack == 1 && !q->lost) {
-        if (q->ever_connected) q->c.reconnects++;
-        q->ever_connected = true;
-        q->backoff = BACKOFF_MIN;
-        return;
-    }
-    mosquitto_destroy(q->m);
-    q->m = NULL;
-    q->next_try = iot_time_mono() + q->backoff;
-    q->backoff = q->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : q->backoff * 2;
-    if (!q->sp) {
-        char why[256];
-        snprintf(why, sizeof why, "cannot connect to %s:%d (%s)", q->host, q->port,
-                 rc != MOSQ_ERR_SUCCESS ? mosquitto_strerror(rc) : q->connack < 0 ? "refused" : "no answer");
-        snprintf(q->err, sizeof q->err, "%s: %s: nothing more delivered (--spool DIR keeps records while the broker is away)",
-                 q->name, why);
-        q->failed = true;
+        if (rc != MOSQ_ERR_SUCCESS) connect_failed(q, mosquitto_strerror(rc));
+        else check_connack(q);
     }
 }
 
@@ -175,6 +202,11 @@ int iot_mqtt_pump(struct iot_mqtt *q, int wait_ms)
         if (!q->m) return 0;
     }
     int rc = mosquitto_loop(q->m, wait_ms, 1);
+    if (!q->up) {
+        if (rc != MOSQ_ERR_SUCCESS) connect_failed(q, mosquitto_strerror(rc));
+        else check_connack(q);
+        if (!q->up) return q->failed ? -1 : 0;
+    }
     if (rc != MOSQ_ERR_SUCCESS || q->lost) return go_down(q, rc != MOSQ_ERR_SUCCESS ? mosquitto_strerror(rc) : "connection lost");
     /* acknowledged from the oldest on: spool records are committed in order */
     struct iot_spool_pos pos = { 0, 0 };
@@ -210,9 +242,9 @@ int iot_mqtt_send(struct iot_mqtt *q, const char *topic, const char *payload, si
     iot_buf_add(&q->tmp, payload, n);
     if (!q->m) try_connect(q);
     if (q->failed) return -1;
-    while (q->m && q->n >= WINDOW)
+    while (q->up && q->n >= WINDOW)
         if (iot_mqtt_pump(q, 100) < 0) return -1;
-    if (q->sp && (!q->m || iot_spool_unread(q->sp))) {
+    if (q->sp && (!q->up || iot_spool_unread(q->sp))) {
         /* behind a spool that is not empty (or a broker that is gone): keep the order */
         struct iot_buf rec = q->tmp;
         q->tmp = (struct iot_buf){ 0 };
@@ -234,10 +266,12 @@ int iot_mqtt_send(struct iot_mqtt *q, const char *topic, const char *payload, si
 
 int iot_mqtt_close(struct iot_mqtt *q)
 {
-    int64_t deadline = iot_time_mono() + q->o.ack_timeout;
+    /* drain while the broker makes progress: give up after ack_timeout without a PUBACK */
+    int64_t deadline = iot_time_mono() + q->o.ack_timeout, acked = q->c.acked;
     while (!q->failed && (q->n || (q->sp && iot_spool_unread(q->sp))) && iot_time_mono() < deadline) {
         if (!q->m && q->sp && q->next_try > deadline) break;   /* the broker is not back in time */
         if (iot_mqtt_pump(q, 50) < 0) break;
+        if (q->c.acked != acked) { acked = q->c.acked; deadline = iot_time_mono() + q->o.ack_timeout; }
     }
     if (q->failed) return -1;
     if (q->n && !q->sp) return fail(q, "no PUBACK before the end (--ack-timeout)", q->n);

@@ -35,8 +35,9 @@ int iot_mqtt_send(struct iot_mqtt *q, const char *topic, const char *payload, si
 /* Network work without a record: acknowledgements, reconnection, replay; waits up to wait_ms
  * for the socket. Returns 0 or -1 as above. */
 int iot_mqtt_pump(struct iot_mqtt *q, int wait_ms);
-/* Waits (up to ack_timeout) for every acknowledgement and for the spool to drain, then
- * disconnects. What is left stays in the spool (said on stderr). Returns 0 or -1. */
+/* Sends on until every acknowledgement is in and the spool is drained, then
+ * disconnects; gives up after ack_timeout without a PUBACK. What is left stays in the spool
+ * (said on stderr). Returns 0 or -1. */
 int iot_mqtt_close(struct iot_mqtt *q);
 const char *iot_mqtt_error(const struct iot_mqtt *q);
 void iot_mqtt_counts(const struct iot_mqtt *q, struct iot_mqtt_counts *c);
