@@ -54,7 +54,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(B)/libiot.a
 	$(CC) $(ALL_CFLAGS) -iquote tests/unit -o $@ $< $(B)/libiot.a $(ALL_LDFLAGS) $(LIBS)
 
 # Installs the Debian packages the build and tests need (as root), or says the one command to run.
-DEBS := build-essential pkg-config libjansson-dev libcsv-dev libzstd-dev zstd bats bats-assert bats-support jq mosquitto mosquitto-clients libmosquitto-dev prometheus parallel time man-db bsdextrautils python3 libsqlite3-dev sqlite3
+DEBS := build-essential pkg-config libjansson-dev libcsv-dev libzstd-dev zstd bats bats-assert bats-support jq mosquitto mosquitto-clients libmosquitto-dev prometheus parallel time man-db bsdextrautils python3 libsqlite3-dev sqlite3 libxml2-utils tmux tzdata fonts-dejavu-core chromium
 deps:
 	@sh tests/deps.sh $(DEBS)
 

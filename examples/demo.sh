@@ -48,5 +48,12 @@ if have iot-route; then
         "$(wc -l < "$work/failures.ndjson" 2>/dev/null || echo 0)" "$(wc -l < "$work/hot.ndjson" 2>/dev/null || echo 0)"
     (cd "$work" && find lake -type f | sort | head -8 | sed 's/^/     /')
 fi
+if have iot-plot; then
+    echo
+    echo "6. iot-plot: the README's picture (three devices, 12 hours, anomalies and alerts)"
+    sh "$(dirname "$0")/plot-picture.sh" "$work/fleet.svg"
+    printf '   %s (%s bytes); the committed examples/fleet.svg is the same picture\n' "$work/fleet.svg" "$(wc -c < "$work/fleet.svg")"
+    cmp -s "$work/fleet.svg" "$(dirname "$0")/fleet.svg" || echo "   note: it differs from examples/fleet.svg (run examples/plot-picture.sh to refresh it)"
+fi
 echo
 echo "Done. See README.md and man iot (man -l man/iot.7) for more."
