@@ -12,6 +12,7 @@
 #include "plot/chart.h"
 #include "plot/collect.h"
 #include "plot/fleet.h"
+#include "plot/histsvg.h"
 #include "plot/tz.h"
 
 enum { O_FIELDS = 1, O_HTML, O_TITLE, O_WIDTH, O_PANELH, O_OVERLAY, O_GAP, O_MAXKEYS, O_FLEET, O_REPORT, O_STALE, O_HIST, O_TZ };

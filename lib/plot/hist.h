@@ -1,11 +1,10 @@
 /* hist: streaming histograms in fixed memory. Bins are 2^e wide and aligned on multiples of
  * their width; when a value falls outside the cap bins, the width doubles and neighbours merge
  * (as ds.h does for time), so counts are exact for the final bins whatever the input size or
- * order. Drawn as one panel per field, every key pooled. */
+ * order. Drawn by histsvg.h. */
 #ifndef IOT_PLOT_HIST_H
 #define IOT_PLOT_HIST_H
 #include <stdint.h>
-#include "core/out.h"
 
 struct iot_hist {
     int64_t *c;
@@ -20,8 +19,4 @@ void iot_hist_init(struct iot_hist *h, int cap);   /* cap >= 2 */
 void iot_hist_add(struct iot_hist *h, double v);   /* v finite */
 void iot_hist_free(struct iot_hist *h);
 
-struct iot_plot_data;
-struct iot_chart_opts;
-/* One SVG document: a panel per field with its bars, count and value axes. Returns panels. */
-int iot_hist_svg(struct iot_out *o, const struct iot_plot_data *d, const struct iot_chart_opts *c);
 #endif
