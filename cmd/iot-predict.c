@@ -19,7 +19,7 @@ enum { O_LABEL = 1, O_LABEL_FROM, O_HORIZON, O_TASK, O_CAP, O_FEATURES, O_STANDA
        O_ALERT, O_COOLDOWN, O_ALERTS_ONLY, O_STATE, O_MAX_KEYS };
 
 static const struct iot_opt opts[] = {
-    IOT_OPT_KEY, IOT_OPT_TIME,
+    IOT_OPT_KEY, IOT_OPT_TIME, IOT_OPT_APPEND,
     { NULL, 0, 0, NULL, "Training (iot-predict train -o MODEL [FILE]...):", 0 },
     { "label", 0, IOT_ARG, "FIELD", "target field: remaining life (regress) or 0/1, true/false (classify)", O_LABEL },
     { "label-from", 0, IOT_ARG, "COND", "failure records, e.g. 'messageType == \"failure\"': label = fails within --horizon", O_LABEL_FROM },
@@ -195,10 +195,10 @@ static int cmd_score(int argc, char **argv)
         .alerts_only = P.alerts_only, .max_keys = P.max_keys, .batch = iot_common.unbuffered ? 1 : 64,
     };
     struct iot_scorer *sc = iot_scorer_new(m, &so);
-    if (P.state)
-        iot_scorer_state_load(sc, P.state);
-    struct iot_in *in = iot_in_open(argv, argc, iot_common.max_line);
     struct iot_out *o = iot_out_std();
+    if (P.state)
+        iot_scorer_state_load(sc, P.state, &(struct iot_commit){ o, argv, argc });
+    struct iot_in *in = iot_in_open(argv, argc, iot_common.max_line);
     char *line;
     size_t len;
     struct iot_src src;
@@ -213,7 +213,7 @@ static int cmd_score(int argc, char **argv)
     iot_scorer_flush(sc, o);
     iot_in_close(in);
     if (P.state)
-        iot_scorer_state_save(sc, P.state);
+        iot_scorer_state_save(sc, P.state, &(struct iot_commit){ o, argv, argc });
     int rc = iot_diag_finish();
     iot_scorer_free(sc);
     iot_model_free(m);

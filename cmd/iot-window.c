@@ -26,6 +26,7 @@ static const struct iot_opt opts[] = {
     { "label", 0, IOT_ARG, "end|start", "end: ASA (start, end] windows (default); start: Kusto bin() [start, end)", O_LABEL },
     IOT_OPT_KEY,
     IOT_OPT_TIME,
+    IOT_OPT_APPEND,
     { NULL, 0, 0, NULL, "Aggregates:", 0 },
     { "aggregates", 'a', IOT_ARG, "SPEC", "e.g. 'count(),avg(temperature),p95(vibration) as p95v' (default count())", O_AGG },
     { "having", 0, IOT_ARG, "EXPR", "emit only window rows matching EXPR over their fields, e.g. 'count >= 3'", O_HAVING },

@@ -8,6 +8,7 @@
 #include "core/cli.h"
 #include "core/diag.h"
 #include "core/key.h"
+#include "core/state.h"
 
 enum vstate { V_NUM, V_SKIP, V_BAD };
 
@@ -179,8 +180,9 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
 
     c.tab = iot_keytab_new((size_t)(j->nf ? j->nf : 1) * sizeof(struct iot_det), (size_t)j->max_keys);
     struct iot_anostate_cfg sc = { &j->det, j->fields, j->nf, j->key };
+    const struct iot_commit cm = { o, paths, npaths };
     if (j->state)
-        iot_anostate_load(j->state, &sc, c.tab);
+        iot_anostate_load(j->state, &sc, c.tab, &cm);
 
     struct iot_in *in = iot_in_open(paths, npaths, max_line);
     char *line;
@@ -199,7 +201,7 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
     }
     iot_in_close(in);
     if (j->state)
-        iot_anostate_save(j->state, &sc, c.tab);
+        iot_anostate_save(j->state, &sc, c.tab, &cm);
 
     freeing = j;
     iot_keytab_free(c.tab, free_slot);

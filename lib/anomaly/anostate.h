@@ -6,7 +6,9 @@
 #include "core/keytab.h"
 #include "detect.h"
 
-#define IOT_ANOSTATE_VERSION 2    /* 2: keys by iot_key_build (42 and "42" differ) */
+struct iot_commit;   /* core/state.h */
+
+#define IOT_ANOSTATE_VERSION 3    /* 2: keys by iot_key_build (42 and "42" differ); 3: sealed (crc32c) */
 
 /* What the state depends on: detector parameters, watched fields (nf), the -k text. */
 struct iot_anostate_cfg {
@@ -19,7 +21,10 @@ struct iot_anostate_cfg {
 /* Loads path into tab (slots of nf struct iot_det, initialised here when created). Absent file:
  * nothing loaded. Malformed, other kind or version, other options, more keys than tab holds:
  * message naming path and exit 65. */
-void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struct iot_keytab *tab);
-/* Writes every key of tab to path atomically. Errors: exit 73/74. */
-void iot_anostate_save(const char *path, const struct iot_anostate_cfg *c, const struct iot_keytab *tab);
+void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struct iot_keytab *tab,
+                       const struct iot_commit *cm);
+/* Writes every key of tab to path atomically. Errors: exit 73/74. cm (or NULL): what the state
+ * is committed with (the commit protocol of core/state.h). */
+void iot_anostate_save(const char *path, const struct iot_anostate_cfg *c, const struct iot_keytab *tab,
+                       const struct iot_commit *cm);
 #endif

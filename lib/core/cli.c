@@ -10,7 +10,7 @@
 #include "out.h"
 #include "time.h"
 
-struct iot_common iot_common = { NULL, false, "deviceId", "timestamp", 0, 0 };
+struct iot_common iot_common = { NULL, false, "deviceId", "timestamp", 0, 0, false };
 
 enum { C_OUTPUT = 0x2001, C_UNBUF, C_DEAD, C_STATS, C_STRICT, C_QUIET, C_MAXLINE, C_HELP, C_VERSION };
 
@@ -117,6 +117,7 @@ int iot_cli_parse(const struct iot_tool *t, int argc, char **argv,
         case C_HELP: help(t); exit(0);
         case C_VERSION: printf("%s (iotkit) %s\n", t->name, IOT_VERSION); exit(0);
         case 0x1001: iot_common.key = optarg; break;
+        case 0x1004: iot_common.append = true; break;
         case 0x1002: iot_common.time_field = optarg; break;
         case 0x1003: {
             int u = iot_time_unit_parse(optarg);
@@ -130,7 +131,9 @@ int iot_cli_parse(const struct iot_tool *t, int argc, char **argv,
     iot_buf_free(&sh);
     if (iot_common.output && iot_diag.dead_letter && strcmp(iot_common.output, iot_diag.dead_letter) == 0)
         iot_usage("--output and --dead-letter name the same file");
-    iot_out_std_config(iot_common.output, iot_common.unbuffered);
+    if (iot_common.append && (!iot_common.output || strcmp(iot_common.output, "-") == 0))
+        iot_usage("--append needs -o FILE");
+    iot_out_std_config(iot_common.output, iot_common.unbuffered, iot_common.append);
     return optind;
 }
 

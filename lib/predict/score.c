@@ -11,7 +11,7 @@
  * without a shortest-round-trip search (which cost a third of scoring time). */
 #define SCORE_DECIMALS 6
 #define STATE_KIND "iot-predict"
-#define STATE_VERSION 2    /* 2: keys by iot_key_build (42 and "42" differ) */
+#define STATE_VERSION 3    /* 2: keys by iot_key_build (42 and "42" differ); 3: sealed (crc32c) */
 enum { BATCH = 64 };
 
 struct kst { struct iot_featstate *st; int64_t last_alert; bool alerted; };
@@ -181,10 +181,10 @@ static json_t *spec_names(const struct iot_featspec *s)
     return a;
 }
 
-void iot_scorer_state_load(struct iot_scorer *sc, const char *path)
+void iot_scorer_state_load(struct iot_scorer *sc, const char *path, const struct iot_commit *cm)
 {
     const struct iot_featspec *s = sc->M->spec;
-    json_t *body = iot_state_load(path, STATE_KIND, STATE_VERSION);
+    json_t *body = iot_state_begin(path, STATE_KIND, STATE_VERSION, cm);
     if (!body)
         return;
     json_t *names = spec_names(s);
@@ -212,7 +212,7 @@ void iot_scorer_state_load(struct iot_scorer *sc, const char *path)
     json_decref(body);
 }
 
-void iot_scorer_state_save(const struct iot_scorer *sc, const char *path)
+void iot_scorer_state_save(const struct iot_scorer *sc, const char *path, const struct iot_commit *cm)
 {
     const struct iot_featspec *s = sc->M->spec;
     json_t *body = json_object(), *ks = json_array();
@@ -226,5 +226,5 @@ void iot_scorer_state_save(const struct iot_scorer *sc, const char *path)
                                             v->alerted ? json_integer(v->last_alert) : json_null()));
     }
     json_object_set_new(body, "keys", ks);
-    iot_state_save(path, STATE_KIND, STATE_VERSION, body);
+    iot_state_commit(path, STATE_KIND, STATE_VERSION, body, cm);
 }

@@ -2,6 +2,7 @@
 #include "winjob.h"
 #include "core/cli.h"
 #include "rolling.h"
+#include "core/state.h"
 #include "core/time.h"
 #include "winmerge.h"
 #include "winout.h"
@@ -13,10 +14,10 @@ _Noreturn static void too_many(const struct iot_src *src, size_t max, const char
 }
 
 static void run_window(const struct iot_winjob *j, struct iot_in *in, struct iot_aggrec *r,
-                       struct iot_winout *wo)
+                       struct iot_winout *wo, const struct iot_commit *cm)
 {
     struct iot_win *w = iot_win_new(&j->win, &r->set, iot_winout_row, wo);
-    if (j->state) iot_win_restore(w, j->state);
+    if (j->state) iot_win_restore(w, j->state, cm);
     char *line;
     size_t len;
     struct iot_src src;
@@ -46,7 +47,7 @@ static void run_window(const struct iot_winjob *j, struct iot_in *in, struct iot
         default: break;
         }
     }
-    if (j->state) iot_win_checkpoint(w, j->state);
+    if (j->state) iot_win_checkpoint(w, j->state, cm);
     else iot_win_finish(w);
     iot_stat_add("keys", (int64_t)iot_win_keys(w));
     if (j->win.evict) iot_stat_add("evicted", (int64_t)iot_win_evicted(w));
@@ -112,8 +113,9 @@ void iot_winjob_run(const struct iot_winjob *j, char **paths, int npaths, size_t
                                            err, sizeof err);
     if (!wo) iot_usage("--having: %s", err);
     struct iot_in *in = iot_in_open(paths, npaths, max_line);
+    const struct iot_commit cm = { o, paths, npaths };
     switch (j->mode) {
-    case IOT_JOB_WINDOW: run_window(j, in, &r, wo); break;
+    case IOT_JOB_WINDOW: run_window(j, in, &r, wo, &cm); break;
     case IOT_JOB_ROLLING: run_rolling(j, in, &r, wo); break;
     case IOT_JOB_SERIES: run_series(j, in, &r, wo); break;
     case IOT_JOB_MERGE: run_merge(j, in, &r, wo); break;
