@@ -112,3 +112,39 @@ parts() {  # parts N: a fleet split into N part_* files
     umount fs
     [ $failed -ge 1 ]
 }
+
+# digit_changes FILE CMD...: CMD with FILE changed at 12 digit positions spread over it, one at a
+# time; each run must exit 65 naming FILE. Restores FILE.
+digit_changes() {
+    local f=$1; shift
+    cp "$f" "$f.orig"
+    local n; n=$(grep -o '[0-9]' "$f.orig" | wc -l)
+    for k in $(seq 1 $((n / 12 + 1)) "$n" | head -n 12); do
+        perl -pe 's/(\d)/++$n == '"$k"' ? ($1 + 1) % 10 : $1/ge' "$f.orig" > "$f"
+        run "$@"
+        [ "$status" -eq 65 ] || { echo "digit $k of $n: exit $status"; echo "$output"; return 1; }
+        [[ "$output" == *"$f"* ]] || { echo "digit $k: no file name: $output"; return 1; }
+    done
+    cp "$f.orig" "$f"
+}
+
+@test "sealed: a one-digit change anywhere in a window, anomaly or predict state file is refused (65, file named)" {
+    parts 2
+    iot-window --tumbling 1m -a 'count(),avg(temperature)' --state w.state part_00 > /dev/null
+    digit_changes w.state iot-window --tumbling 1m -a 'count(),avg(temperature)' --state w.state part_01
+    iot-anomaly -f temperature --state a.state part_00 > /dev/null
+    digit_changes a.state iot-anomaly -f temperature --state a.state part_01
+    iot-predict train --label temperature --task regress --trees 5 --folds 0 -o m.json all.ndjson > /dev/null
+    iot-predict score -m m.json --state p.state part_00 > /dev/null
+    digit_changes p.state iot-predict score -m m.json --state p.state part_01
+    digit_changes m.json iot-predict score -m m.json part_01
+}
+
+@test "sealed: a state file of the previous version (no checksum) is refused with a clear message" {
+    parts 2
+    iot-window --tumbling 1m --state w.state part_00 > /dev/null
+    jq -c '.version = 1 | del(.crc32c)' w.state > old.state
+    run iot-window --tumbling 1m --state old.state part_01
+    assert_failure 65
+    assert_output --partial "old.state: iot-window state file version 1 is older than this build's 2"
+}

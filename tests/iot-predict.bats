@@ -35,7 +35,7 @@ CLS=(--label-from 'messageType == "failure"' --horizon 7d --reset-on 'messageTyp
     assert_line --partial '"fold":"all"'
     assert_output --partial '"rmse":'
     run jq -r '.iotkit_model, .format, .task, .output, (.features.features | index("xslope(vibration)") != null)' m.json
-    assert_output $'iot-predict\n1\nregress\nrul\ntrue'
+    assert_output $'iot-predict\n2\nregress\nrul\ntrue'
     # the truth field, the key, the time and the constant field are not features
     run jq -r '.features.fields | join(",")' m.json
     assert_output 'temperature,vibration'
@@ -192,15 +192,29 @@ CLS=(--label-from 'messageType == "failure"' --horizon 7d --reset-on 'messageTyp
     run iot-predict score -m cut.json in
     assert_failure 65
     assert_output --partial 'cut.json: not a usable model'
-    jq '.format = 2' m.json > v2.json
-    run iot-predict score -m v2.json in
+    jq '.format = 3 | del(.crc32c)' m.json > v3.json
+    run iot-predict score -m v3.json in
     assert_failure 65
-    assert_output --partial 'model format 2, this iot-predict reads format 1'
+    assert_output --partial 'model format 3, this iot-predict reads format 2'
+    jq -c '.format = 1 | del(.crc32c)' m.json > v1.json
+    run iot-predict score -m v1.json in
+    assert_failure 65
+    assert_output --partial 'v1.json: not a usable model (model format 1, this iot-predict reads format 2)'
+    jq -c 'del(.crc32c)' m.json > unsealed.json
+    run iot-predict score -m unsealed.json in
+    assert_failure 65
+    assert_output --partial 'unsealed.json: not a usable model (no checksum'
+    # one changed digit anywhere: refused by its CRC-32C, naming the file
+    perl -pe 's/(\d)/++$n == 40 ? ($1 + 1) % 10 : $1/ge' m.json > digit.json
+    ! cmp -s m.json digit.json
+    run iot-predict score -m digit.json in
+    assert_failure 65
+    assert_output --partial 'digit.json: checksum mismatch (crc32c)'
     echo '{"iotkit_state":"x"}' > other.json
     run iot-predict explain -m other.json
     assert_failure 65
     assert_output --partial 'not an iot-predict model'
-    jq '.gbdt.trees[0].feature[0] = 999' m.json > badtree.json
+    jq '.gbdt.trees[0].feature[0] = 999 | del(.crc32c)' m.json > badtree.json
     run iot-predict explain -m badtree.json
     assert_failure 65
     assert_output --partial 'malformed tree 0'

@@ -12,7 +12,7 @@
 #include "linmodel.h"
 #include "core/out.h"
 
-#define IOT_MODEL_FORMAT 1
+#define IOT_MODEL_FORMAT 2    /* 2: sealed with a CRC-32C (core/state.h) */
 
 struct iot_model {
     bool classify;              /* task classify (probability) or regress */
