@@ -53,11 +53,12 @@ struct iot_win *iot_win_new(const struct iot_win_cfg *cfg, const struct iot_aggs
 void iot_win_free(struct iot_win *w);
 
 /* Outcome of iot_win_add. */
-enum { IOT_WIN_OK = 0, IOT_WIN_ADJUSTED, IOT_WIN_DROPPED, IOT_WIN_LATE, IOT_WIN_FULL };
+enum { IOT_WIN_OK = 0, IOT_WIN_ADJUSTED, IOT_WIN_DROPPED, IOT_WIN_LATE, IOT_WIN_FULL, IOT_WIN_BADTIME };
 /* Offers one record of key (bytes, any content) at event time t with its aggregate inputs.
  * Late (t < watermark): adjust moves it to the watermark (IOT_WIN_ADJUSTED), drop discards it
  * (IOT_WIN_DROPPED), dead-letter discards it and returns IOT_WIN_LATE for the caller to reject
- * the line. IOT_WIN_FULL: a new key beyond max_keys without evict (nothing added). Closed rows are emitted
+ * the line. IOT_WIN_BADTIME: t so close to the end of int64 time that a window of this
+ * configuration around it would overflow (nothing added; the caller rejects it). IOT_WIN_FULL: a new key beyond max_keys without evict (nothing added). Closed rows are emitted
  * before it returns, in (end, key) order. */
 int iot_win_add(struct iot_win *w, const char *key, size_t klen, int64_t t,
                 const struct iot_agg_in *in);

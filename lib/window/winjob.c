@@ -43,6 +43,10 @@ static void run_window(const struct iot_winjob *j, struct iot_in *in, struct iot
             iot_stat_add("late_rejected", 1);
             iot_reject(&src, line, len, "late", "event time is below the watermark");
             break;
+        case IOT_WIN_BADTIME:
+            iot_reject(&src, line, len, "bad time", "event time too near the end of the time range "
+                       "for windows of this size (their bounds would overflow)");
+            break;
         case IOT_WIN_FULL: too_many(&src, j->win.max_keys, "keys");
         default: break;
         }
@@ -75,7 +79,7 @@ static void run_series(const struct iot_winjob *j, struct iot_in *in, struct iot
                        struct iot_winout *wo)
 {
     struct iot_series *s = iot_series_new(&r->set, j->step, j->win.offset, j->has_range, j->from,
-                                          j->to, j->win.max_keys);
+                                          j->to, j->win.max_keys, j->max_points);
     char *line;
     size_t len;
     struct iot_src src;
@@ -83,7 +87,10 @@ static void run_series(const struct iot_winjob *j, struct iot_in *in, struct iot
         if (iot_aggrec_read(r, line, len, &src)) continue;
         int rc = iot_series_add(s, r->key, r->klen, r->t, r->in);
         if (rc < 0) too_many(&src, j->win.max_keys, "keys");
-        if (rc > 0) iot_stat_add("outside_range", 1);
+        if (rc == 1) iot_stat_add("outside_range", 1);
+        if (rc == 2)
+            iot_reject(&src, line, len, "series span", "this event would stretch its key's series past "
+                       "--max-points %lld bins of the step (narrow it with --from/--to)", (long long)j->max_points);
     }
     iot_series_finish(s, j->fill, iot_winout_series, wo);
     iot_series_free(s);
@@ -109,6 +116,10 @@ void iot_winjob_run(const struct iot_winjob *j, char **paths, int npaths, size_t
     char err[256];
     if (iot_aggrec_open(&r, &j->rec, err, sizeof err)) iot_usage("-a: %s", err);
     if (j->mode == IOT_JOB_SERIES && j->has_range && j->to <= j->from) iot_usage("--to must be after --from");
+    int64_t span;
+    if (j->mode == IOT_JOB_SERIES && j->has_range &&
+        (__builtin_sub_overflow(j->to, j->from, &span) || (span - 1) / j->step >= j->max_points))
+        iot_usage("--series: --from..--to holds more than --max-points %lld bins of the step", (long long)j->max_points);
     struct iot_winout *wo = iot_winout_new(o, &r, j->partial, j->having, j->mode == IOT_JOB_ROLLING,
                                            err, sizeof err);
     if (!wo) iot_usage("--having: %s", err);
