@@ -148,3 +148,41 @@ digit_changes() {
     assert_failure 65
     assert_output --partial "old.state: iot-window state file version 1 is older than this build's 2"
 }
+
+@test "signals: a tool blocked writing to a stalled reader sees SIGTERM, exits 74 and leaves the state where it was" {
+    parts 2
+    iot-window --tumbling 1s -a 'count(),avg(temperature)' --state S part_00 > /dev/null
+    cp S S.want
+    mkfifo pipe
+    # a reader that holds the pipe open and never reads
+    ( exec 3< pipe; sleep 30 ) & reader=$!
+    iot-window --tumbling 1s -a 'count(),avg(temperature)' --state S part_01 > pipe 2> err & pid=$!
+    sleep 0.5
+    kill -0 $pid                  # blocked, not finished: the pipe holds 64 KiB of ~1 MB
+    kill -TERM $pid
+    st=0
+    for _ in $(seq 50); do kill -0 $pid 2> /dev/null || break; sleep 0.1; done
+    kill -0 $pid 2> /dev/null && { kill -9 $pid; kill $reader; false; }
+    wait $pid || st=$?
+    kill $reader 2> /dev/null || true
+    [ $st -eq 74 ] || { cat err; false; }
+    grep -q 'not delivered, state not saved' err
+    cmp S S.want
+}
+
+@test "signals: SIGINT reaches a blocked iot-anomaly too (no state: exit 74, said)" {
+    parts 1
+    mkfifo pipe
+    ( exec 3< pipe; sleep 30 ) & reader=$!
+    iot-anomaly -f temperature,vibration part_00 > pipe 2> err & pid=$!
+    sleep 0.5
+    kill -0 $pid
+    kill -INT $pid
+    st=0
+    for _ in $(seq 50); do kill -0 $pid 2> /dev/null || break; sleep 0.1; done
+    kill -0 $pid 2> /dev/null && { kill -9 $pid; kill $reader; false; }
+    wait $pid || st=$?
+    kill $reader 2> /dev/null || true
+    [ $st -eq 74 ]
+    grep -q '<stdout>: stopped by a signal while the reader was not reading' err
+}
