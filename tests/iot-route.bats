@@ -416,3 +416,9 @@ EOF
     [ -e "lake/.x.ndjson.tmp.$$.0" ] && [ -e lake/.notes.tmp.x ] && [ -e "lake/x.ndjson.tmp.$dead.0" ]
     [ "$(cat lake/*.ndjson | wc -l)" -eq 10 ]
 }
+
+@test "expressions: \"\" + \"\" compiles and runs (no memcpy from NULL: make check SAN=1 aborts on it)" {
+    echo '{"a":1}' > in.ndjson
+    run iot-route -r 'a: "" + "" == "" => -' --fallback drop in.ndjson
+    assert_success
+}

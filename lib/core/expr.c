@@ -282,7 +282,7 @@ static const char *keep_str(struct parser *p, const char *s, size_t n)
     struct iot_expr *e = p->e;
     e->strs = iot_xrealloc(e->strs, (size_t)(e->nstrs + 1) * sizeof *e->strs);
     char *c = iot_xmalloc(n + 1);
-    memcpy(c, s, n);
+    if (n) memcpy(c, s, n);      /* "" has no text buffer yet: s may be NULL */
     c[n] = 0;
     e->strs[e->nstrs++] = c;
     return c;
