@@ -186,3 +186,14 @@ digit_changes() {
     [ $st -eq 74 ]
     grep -q '<stdout>: stopped by a signal while the reader was not reading' err
 }
+
+@test "atomic files: a model written to a FIFO (or a device) is written in place, never renamed over it" {
+    parts 1
+    mkfifo f
+    timeout 20 cat f > got & reader=$!
+    iot-predict train --label temperature --task regress --trees 5 --folds 0 -o f all.ndjson > /dev/null
+    wait $reader
+    [ -p f ]
+    jq -e '.iotkit_model == "iot-predict"' got > /dev/null
+    [ -c /dev/null ]
+}

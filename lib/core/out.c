@@ -169,6 +169,11 @@ struct iot_out *iot_out_open(const char *path, int flags)
         return new_out(1, "<stdout>", flags & ~IOT_OUT_ATOMIC);
     int fd;
     char *tmp = NULL;
+    struct stat st;
+    /* a device or a FIFO (-o /dev/null, a named pipe) is written in place: a rename would
+     * replace the device node itself with a regular file */
+    if ((flags & IOT_OUT_ATOMIC) && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        flags &= ~IOT_OUT_ATOMIC;
     if (flags & IOT_OUT_ATOMIC) {
         /* hidden temp name in the same folder, so rename is atomic and globs skip it */
         const char *slash = strrchr(path, '/');
