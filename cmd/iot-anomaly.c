@@ -42,6 +42,7 @@ static const struct iot_opt opts[] = {
     { "max-keys", 0, IOT_ARG, "N", "at most N keys (devices) in memory; further keys are rejected (default 1000000)", O_MAXKEYS },
     IOT_OPT_KEY,
     IOT_OPT_TIME,
+    IOT_OPT_APPEND,
     IOT_OPT_END
 };
 

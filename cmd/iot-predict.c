@@ -17,7 +17,7 @@ enum { O_LABEL = 1, O_LABEL_FROM, O_HORIZON, O_TASK, O_CAP, O_FEATURES, O_STANDA
        O_ALERT, O_COOLDOWN, O_ALERTS_ONLY, O_STATE, O_MAX_KEYS, O_REGIMES, O_TAG, O_BUDGET, O_TRIALS, O_BY };
 
 static const struct iot_opt opts[] = {
-    IOT_OPT_KEY, IOT_OPT_TIME,
+    IOT_OPT_KEY, IOT_OPT_TIME, IOT_OPT_APPEND,
     { NULL, 0, 0, NULL, "Training (iot-predict train -o MODEL [FILE]...):", 0 },
     { "label", 0, IOT_ARG, "FIELD", "target field: remaining life (regress) or 0/1, true/false (classify)", O_LABEL },
     { "label-from", 0, IOT_ARG, "COND", "failure records, e.g. 'messageType == \"failure\"': label = fails within --horizon", O_LABEL_FROM },

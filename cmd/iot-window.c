@@ -12,7 +12,7 @@
 
 enum { O_TUMBLING = 1, O_HOPPING, O_SLIDING, O_SESSION, O_COUNT, O_OFFSET, O_ALIGN, O_LABEL,
        O_AGG, O_LATENESS, O_LATE, O_IDLE, O_ABSENT, O_HAVING, O_ROLLING, O_SERIES, O_FROM, O_TO,
-       O_FILL, O_STATE, O_EMIT, O_MERGE, O_MAXKEYS, O_EVICT, O_BADVALUE };
+       O_FILL, O_STATE, O_EMIT, O_MERGE, O_MAXKEYS, O_EVICT, O_BADVALUE, O_MAXPOINTS };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Windows (one of):", 0 },
@@ -26,6 +26,7 @@ static const struct iot_opt opts[] = {
     { "label", 0, IOT_ARG, "end|start", "end: ASA (start, end] windows (default); start: Kusto bin() [start, end)", O_LABEL },
     IOT_OPT_KEY,
     IOT_OPT_TIME,
+    IOT_OPT_APPEND,
     { NULL, 0, 0, NULL, "Aggregates:", 0 },
     { "aggregates", 'a', IOT_ARG, "SPEC", "e.g. 'count(),avg(temperature),p95(vibration) as p95v' (default count())", O_AGG },
     { "having", 0, IOT_ARG, "EXPR", "emit only window rows matching EXPR over their fields, e.g. 'count >= 3'", O_HAVING },
@@ -41,6 +42,7 @@ static const struct iot_opt opts[] = {
     { "from", 0, IOT_ARG, "TIME", "series: first bin (inclusive)", O_FROM },
     { "to", 0, IOT_ARG, "TIME", "series: end of the axis (exclusive)", O_TO },
     { "fill", 0, IOT_ARG, "HOW", "series: empty bins are null (default), zero, prev or linear", O_FILL },
+    { "max-points", 0, IOT_ARG, "N", "series: refuse more than N bins per key (default 1000000)", O_MAXPOINTS },
     { NULL, 0, 0, NULL, "Restarts and shards:", 0 },
     { "state", 0, IOT_ARG, "FILE", "restore open windows from FILE, save them there at exit; emit closed windows only", O_STATE },
     { "emit", 0, IOT_ARG, "final|partial", "partial: mergeable aggregate states instead of values", O_EMIT },
@@ -62,7 +64,8 @@ static const struct iot_tool tool = {
     opts
 };
 
-static struct iot_winjob J = { .win = { .lateness = 5 * IOT_NS_PER_S }, .fill = IOT_FILL_NULL };
+static struct iot_winjob J = { .win = { .lateness = 5 * IOT_NS_PER_S }, .fill = IOT_FILL_NULL,
+                               .max_points = 1000000 };
 static int nkinds;
 static int64_t offset, align;
 static bool has_from, has_to;
@@ -139,6 +142,7 @@ static void on_opt(int id, const char *arg, void *ctx)
         J.fill = (enum iot_fill)fill;
         break;
     }
+    case O_MAXPOINTS: J.max_points = iot_cli_int("--max-points", arg, 1, INT64_MAX); break;
     case O_STATE: J.state = arg; break;
     case O_EMIT:
         if (strcmp(arg, "partial") == 0) J.partial = true;

@@ -14,7 +14,7 @@ _iot_anomaly() {
         -f|--field|--threshold|-w|--window|--warmup|--alpha|--confidence|--history|--epsilon|--seasonality|--test-points|--seasonality-threshold|-r|--rule|--renotify|--absent|--episode|--with|--max-keys|-k|--key|-t|--time-field|--max-line) return;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--field --method --threshold --window --warmup --alpha --confidence --history --mode --martingale --epsilon --seasonality --trend --test-points --ad-method --seasonality-threshold --rule --alerts --renotify --absent --episode --acks --with --state --max-keys --key --time-field --time-unit --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "--field --method --threshold --window --warmup --alpha --confidence --history --mode --martingale --epsilon --seasonality --trend --test-points --ad-method --seasonality-threshold --rule --alerts --renotify --absent --episode --acks --with --state --max-keys --key --time-field --time-unit --output --unbuffered --dead-letter --stats --strict --quiet --max-line --append --help --version" -- "$cur"))
     else
         COMPREPLY=($(compgen -f -- "$cur"))
     fi

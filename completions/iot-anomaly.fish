@@ -12,6 +12,7 @@ complete -c iot-anomaly -l test-points -x
 complete -c iot-anomaly -l seasonality-threshold -x
 complete -c iot-anomaly -l max-keys -x
 complete -c iot-anomaly -l max-line -x
+complete -c iot-anomaly -l append -d "append to -o FILE; cut back what a crash left uncommitted"
 complete -c iot-anomaly -s w -l window -x -d "zscore/mad window"
 complete -c iot-anomaly -l mode -x -a "spikes dips spikesanddips"
 complete -c iot-anomaly -l martingale -x -a "power mixture"

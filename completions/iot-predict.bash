@@ -15,7 +15,7 @@ _iot_predict() {
         --label|--label-from|--horizon|--cap|--standardize-by|--regimes|--tag|--budget|--trials|--by|--reset-on|--trees|--learning-rate|--depth|--min-leaf|--subsample|--colsample|--l2|--seed|--folds|--threshold|--alert|--cooldown|--max-keys|-k|--key|-t|--time-field|--max-line) return;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--label --label-from --horizon --task --cap --features --standardize --standardize-by --regimes --health --reset-on --learner --trees --learning-rate --depth --min-leaf --subsample --colsample --l2 --seed --folds --threshold --progress --tag --budget --trials --model --by --alert --cooldown --alerts-only --state --max-keys --key --time-field --time-unit --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "--label --label-from --horizon --task --cap --features --standardize --standardize-by --regimes --health --reset-on --learner --trees --learning-rate --depth --min-leaf --subsample --colsample --l2 --seed --folds --threshold --progress --tag --budget --trials --model --by --alert --cooldown --alerts-only --state --max-keys --key --time-field --time-unit --output --unbuffered --dead-letter --stats --strict --quiet --max-line --append --help --version" -- "$cur"))
     else
         COMPREPLY=($(compgen -f -- "$cur"))
     fi

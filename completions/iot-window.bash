@@ -12,10 +12,10 @@ _iot_window() {
         --bad-value) COMPREPLY=($(compgen -W "reject skip" -- "$cur")); return;;
         --time-unit) COMPREPLY=($(compgen -W "s ms us ns auto" -- "$cur")); return;;
         -o|--output|--dead-letter|--state) COMPREPLY=($(compgen -f -- "$cur")); return;;
-        --tumbling|--hopping|--sliding|--session|--count|--offset|--align|-k|--key|-t|--time-field|-a|--aggregates|--having|--lateness|--idle|--absent|--rolling|--series|--from|--to|--max-keys|--max-line) return;;
+        --tumbling|--hopping|--sliding|--session|--count|--offset|--align|-k|--key|-t|--time-field|-a|--aggregates|--having|--lateness|--idle|--absent|--rolling|--series|--from|--to|--max-points|--max-keys|--max-line) return;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--tumbling --hopping --sliding --session --count --offset --align --label --key --time-field --time-unit --aggregates --having --bad-value --lateness --late --idle --absent --rolling --series --from --to --fill --state --emit --merge --max-keys --evict --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "--tumbling --hopping --sliding --session --count --offset --align --label --key --time-field --time-unit --aggregates --having --bad-value --lateness --late --idle --absent --rolling --series --from --to --fill --max-points --state --emit --merge --max-keys --evict --output --unbuffered --dead-letter --stats --strict --quiet --max-line --append --help --version" -- "$cur"))
     else
         COMPREPLY=($(compgen -f -- "$cur"))
     fi

@@ -99,6 +99,16 @@ compopts() {  # FILE KIND: the long options a completion script offers, one per 
     assert_output --partial "write error"
 }
 
+@test "every tool: --help and --version > /dev/full exit 74 with a message, not 0" {
+    for t in $(tools); do
+        run sh -c "$t --help > /dev/full"
+        [ "$status" -eq 74 ] || { echo "$t --help: exit $status"; false; }
+        [[ "$output" == *"<stdout>: write error"* ]]
+        run sh -c "$t --version > /dev/full"
+        [ "$status" -eq 74 ] || { echo "$t --version: exit $status"; false; }
+    done
+}
+
 @test "| head -1: silent" {
     run sh -c 'iot-sim --devices 100 --count 1000000 2>&1 | head -1'
     assert_success

@@ -59,6 +59,47 @@ free_port() {
     cmp got want
 }
 
+@test "cold path: the job killed at random points (40 SIGKILLs) still writes each hourly row once" {
+    need iot-sim iot-ingest iot-window iot-route zstd flock
+    iot-sim --devices 10 --duration 3h --interval 30s --seed 9 > all.ndjson
+    n=$(wc -l < all.ndjson)
+    head -n $((n / 3)) all.ndjson > b1
+    sed -n "$((n / 3 + 1)),$((2 * n / 3))p" all.ndjson > b2
+    tail -n +$((2 * n / 3 + 1)) all.ndjson > b3
+    route() { iot-route -r 'lake: => file:lake/{yyyy}/{MM}/{dd}/{deviceType}-{HH}.ndjson.zst' --fallback drop "$1"; }
+    cold() { sh "$ROOT_DIR/examples/cold-path/cold-path.sh" lake "$1" > /dev/null 2>&1; }
+    maxms=1
+    for b in b1 b2 b3; do
+        route $b
+        t0=$(date +%s%N); cold ref; t=$(( ($(date +%s%N) - t0) / 1000000 ))
+        [ $t -gt $maxms ] && maxms=$t
+    done
+    [ -s ref/hourly.ndjson ]
+    rm -rf lake
+    kills=0 trial=0
+    while [ $kills -lt 40 ]; do
+        rm -rf lake st
+        for b in b1 b2 b3; do
+            route $b
+            while :; do
+                # its own process group (setsid execs in place here), killed whole as cron's would be
+                setsid sh "$ROOT_DIR/examples/cold-path/cold-path.sh" lake st > /dev/null 2>&1 & pid=$!
+                if [ $kills -lt 40 ] && [ $((RANDOM % 3)) -ne 0 ]; then
+                    d=$((RANDOM % (maxms + 5)))     # uniform over a whole run
+                    sleep "$((d / 1000)).$(printf %03d $((d % 1000)))"
+                    kill -9 -- -$pid 2> /dev/null || true
+                fi
+                { wait $pid; } 2> /dev/null && break
+                kills=$((kills + 1))
+                # the lock goes with the group's last process (bounded wait)
+                for _ in $(seq 100); do kill -0 -- -$pid 2> /dev/null || break; sleep 0.02; done
+            done
+        done
+        cmp ref/hourly.ndjson st/hourly.ndjson || { echo "trial $trial: hourly rows differ"; false; }
+        trial=$((trial + 1))
+    done
+}
+
 @test "mqtt: devices publish over a real broker; every event arrives and every command comes back" {
     need iot-sim iot-ingest iot-route mosquitto mosquitto_pub mosquitto_sub
     port=$(free_port)

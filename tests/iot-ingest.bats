@@ -258,3 +258,22 @@ max_error() {
     assert_equal "$(jq .deduped stats.json)" "$n"
     [ "$m" -lt 24000 ]
 }
+
+@test "csv: an unbalanced quote at the end is one rejected row; the counts add up to the file's 5 lines" {
+    printf 'deviceId,timestamp,temperature\na,2026-01-01T00:00:00Z,1\nb,2026-01-01T00:00:01Z,2\nc,2026-01-01T00:00:02Z,3\n"d,2026-01-01T00:00:03Z,4\n' > q.csv
+    run iot-ingest --stats -q q.csv
+    assert_failure 65
+    st=$(printf '%s\n' "$output" | grep '"tool"')
+    [ "$(jq '.lines_in + .csv_header_lines + (.csv_continuation_lines // 0)' <<< "$st")" -eq 5 ]
+    [ "$(jq '.lines_in' <<< "$st")" -eq 4 ]
+    [ "$(jq '.rejected' <<< "$st")" -eq 1 ]
+}
+
+@test "zstd: a damaged frame is counted in lines_in as well as in rejected (lines_in = out + rejected)" {
+    printf '\x28\xb5\x2f\xfd not a frame' > bad.zst
+    run iot-ingest --stats -q bad.zst
+    assert_failure 65
+    st=$(printf '%s\n' "$output" | grep '"tool"')
+    [ "$(jq '.rejected_by["bad zstd"]' <<< "$st")" -eq 1 ]
+    [ "$(jq '.lines_in' <<< "$st")" -eq "$(jq '.records_out + .rejected' <<< "$st")" ]
+}

@@ -241,7 +241,7 @@ shot() {   # shot FILE.svg|html PNG WIDTH HEIGHT
     cmp pic.svg "$ROOT_DIR/examples/fleet.svg"
 }
 
-@test "extreme input (times 1677 and 2262, 1 ns apart, +-1e308, 1e999, typed keys): every kind is well-formed" {
+@test "extreme input (times at the 1678 and 2261 bounds, 1 ns apart, +-1e308, 1e999, typed keys): every kind is well-formed" {
     for m in "" --html --fleet --report --hist --overlay; do
         iot-plot $m -o "x$m.out" "$GOLDEN/extremes.ndjson" 2> err
         xmllint --noout "x$m.out"

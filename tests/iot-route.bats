@@ -597,3 +597,9 @@ nrecs() { for i in $(seq "$1" "$2"); do printf '{"deviceId":"d%d","timestamp":"2
         assert_success
     fi
 }
+
+@test "expressions: \"\" + \"\" compiles and runs (no memcpy from NULL: make check SAN=1 aborts on it)" {
+    echo '{"a":1}' > in.ndjson
+    run iot-route -r 'a: "" + "" == "" => -' --fallback drop in.ndjson
+    assert_success
+}

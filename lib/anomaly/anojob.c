@@ -8,6 +8,7 @@
 #include "core/cli.h"
 #include "core/diag.h"
 #include "core/key.h"
+#include "core/state.h"
 
 enum vstate { V_NUM, V_SKIP, V_BAD };
 
@@ -187,8 +188,9 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
 
     c.tab = iot_keytab_new((size_t)(j->nf ? j->nf : 1) * sizeof(struct iot_det), (size_t)j->max_keys);
     struct iot_anostate_cfg sc = { &j->det, j->fields, j->nf, j->key, j->rules, j->nrules, j->absent, j->episode };
+    const struct iot_commit cm = { o, paths, npaths };
     if (j->state) {
-        iot_anostate_load(j->state, &sc, c.tab);
+        iot_anostate_load(j->state, &sc, c.tab, &cm);
         const json_t *al = iot_anostate_alarms();
         if (c.alarms && json_is_object(al) && iot_alarms_load(c.alarms, al) < 0)
             iot_die(IOT_EX_DATAERR, "%s: malformed alarm state", j->state);
@@ -217,7 +219,7 @@ void iot_anojob_run(const struct iot_anojob *j, char **paths, int npaths, size_t
     iot_in_close(in);
     if (c.acks) iot_acks_poll(c.acks);   /* read to the end; acks later than the input wait for the next run */
     if (j->state)
-        iot_anostate_save(j->state, &sc, c.tab, c.alarms ? iot_alarms_save(c.alarms) : NULL);
+        iot_anostate_save(j->state, &sc, c.tab, c.alarms ? iot_alarms_save(c.alarms) : NULL, &cm);
     int64_t late = iot_stat_get("alarm_late"), active = c.alarms ? iot_alarms_active(c.alarms) : 0;
     if (late && !j->quiet)
         iot_warn("%lld records older than their alarm's latest record were left out of the alarms "

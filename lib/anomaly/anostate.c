@@ -22,9 +22,10 @@ static json_t *config(const struct iot_anostate_cfg *c)
                      "episode", (json_int_t)c->episode);
 }
 
-void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struct iot_keytab *tab)
+void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struct iot_keytab *tab,
+                       const struct iot_commit *cm)
 {
-    json_t *body = iot_state_load(path, KIND, IOT_ANOSTATE_VERSION);
+    json_t *body = iot_state_begin(path, KIND, IOT_ANOSTATE_VERSION, cm);
     if (!body)
         return;
     json_t *cfg = config(c);
@@ -55,7 +56,7 @@ void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struc
 }
 
 void iot_anostate_save(const char *path, const struct iot_anostate_cfg *c, const struct iot_keytab *tab,
-                       json_t *alarms)
+                       json_t *alarms, const struct iot_commit *cm)
 {
     json_t *series = json_array();
     size_t pos = 0;
@@ -68,7 +69,7 @@ void iot_anostate_save(const char *path, const struct iot_anostate_cfg *c, const
             json_array_append_new(d, iot_det_save(&dets[f], c->p));
         json_array_append_new(series, json_pack("{s:s%, s:o}", "key", k, kl, "det", d));
     }
-    iot_state_save(path, KIND, IOT_ANOSTATE_VERSION,
-                   json_pack("{s:o, s:o, s:o}", "config", config(c), "series", series,
-                             "alarms", alarms ? alarms : json_null()));
+    iot_state_commit(path, KIND, IOT_ANOSTATE_VERSION,
+                     json_pack("{s:o, s:o, s:o}", "config", config(c), "series", series,
+                               "alarms", alarms ? alarms : json_null()), cm);
 }

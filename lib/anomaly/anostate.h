@@ -8,7 +8,9 @@
 #include "core/keytab.h"
 #include "detect.h"
 
-#define IOT_ANOSTATE_VERSION 3    /* 2: keys by iot_key_build (42 and "42" differ); 3: alarms */
+struct iot_commit;   /* core/state.h */
+
+#define IOT_ANOSTATE_VERSION 4    /* 2: keys by iot_key_build (42 and "42" differ); 3: alarms; 4: sealed (crc32c) */
 
 /* What the state depends on: detector parameters, watched fields (nf), the -k text, the alarm
  * rules, --absent and --episode. */
@@ -25,10 +27,12 @@ struct iot_anostate_cfg {
 /* Loads path into tab (slots of nf struct iot_det, initialised here when created). Absent file:
  * nothing loaded. Malformed, other kind or version, other options, more keys than tab holds:
  * message naming path and exit 65. */
-void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struct iot_keytab *tab);
+void iot_anostate_load(const char *path, const struct iot_anostate_cfg *c, struct iot_keytab *tab,
+                       const struct iot_commit *cm);
 /* The alarm part of the state loaded last (borrowed, valid until the next load), or NULL. */
 const json_t *iot_anostate_alarms(void);
-/* Writes every key of tab and the alarm state to path atomically. Errors: exit 73/74. */
+/* Writes every key of tab and the alarm state to path atomically. Errors: exit 73/74. cm (or
+ * NULL): what the state is committed with (the commit protocol of core/state.h). */
 void iot_anostate_save(const char *path, const struct iot_anostate_cfg *c, const struct iot_keytab *tab,
-                       json_t *alarms);   /* alarms: stolen, may be NULL */
+                       json_t *alarms, const struct iot_commit *cm);   /* alarms: stolen, may be NULL */
 #endif

@@ -4,13 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "buf.h"
 #include "cli.h"
 #include "diag.h"
 #include "out.h"
 #include "time.h"
 
-struct iot_common iot_common = { NULL, false, "deviceId", "timestamp", 0, 0 };
+struct iot_common iot_common = { NULL, false, "deviceId", "timestamp", 0, 0, false };
 
 enum { C_OUTPUT = 0x2001, C_UNBUF, C_DEAD, C_STATS, C_STRICT, C_QUIET, C_MAXLINE, C_HELP, C_VERSION };
 
@@ -51,6 +52,15 @@ static void print_opts(const struct iot_opt *o)
         if (strlen(left) >= 30) printf("%s\n%32s%s\n", left, "", o->help);
         else printf("%-32s%s\n", left, o->help);
     }
+}
+
+/* --help and --version: a write error is not ignored (> /dev/full: 74), EPIPE ends silently
+ * as in out.c */
+static _Noreturn void stdout_done(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout)) exit(0);
+    if (errno == EPIPE) _exit(141);
+    iot_die(IOT_EX_IOERR, "<stdout>: write error: %s", strerror(errno));
 }
 
 static void help(const struct iot_tool *t)
@@ -114,9 +124,10 @@ int iot_cli_parse(const struct iot_tool *t, int argc, char **argv,
         case C_STRICT: iot_diag.strict = true; break;
         case C_QUIET: iot_diag.quiet = true; break;
         case C_MAXLINE: iot_common.max_line = (size_t)iot_cli_int("--max-line", optarg, 1, INT64_MAX); break;
-        case C_HELP: help(t); exit(0);
-        case C_VERSION: printf("%s (iotkit) %s\n", t->name, IOT_VERSION); exit(0);
+        case C_HELP: help(t); stdout_done();
+        case C_VERSION: printf("%s (iotkit) %s\n", t->name, IOT_VERSION); stdout_done();
         case 0x1001: iot_common.key = optarg; break;
+        case 0x1004: iot_common.append = true; break;
         case 0x1002: iot_common.time_field = optarg; break;
         case 0x1003: {
             int u = iot_time_unit_parse(optarg);
@@ -130,7 +141,9 @@ int iot_cli_parse(const struct iot_tool *t, int argc, char **argv,
     iot_buf_free(&sh);
     if (iot_common.output && iot_diag.dead_letter && strcmp(iot_common.output, iot_diag.dead_letter) == 0)
         iot_usage("--output and --dead-letter name the same file");
-    iot_out_std_config(iot_common.output, iot_common.unbuffered);
+    if (iot_common.append && (!iot_common.output || strcmp(iot_common.output, "-") == 0))
+        iot_usage("--append needs -o FILE");
+    iot_out_std_config(iot_common.output, iot_common.unbuffered, iot_common.append);
     return optind;
 }
 

@@ -24,6 +24,8 @@ struct iot_opt {
 #define IOT_OPT_KEY  { "key", 'k', IOT_ARG, "FIELD[,FIELD]", "group by these fields (default deviceId; dotted paths reach into objects)", 0x1001 }
 #define IOT_OPT_TIME { "time-field", 't', IOT_ARG, "FIELD", "event time field (default timestamp)", 0x1002 }, \
                      { "time-unit", 0, IOT_ARG, "UNIT", "unit of numeric times: s, ms, us, ns or auto (default auto, by magnitude)", 0x1003 }
+/* -o FILE --append: for tools with --state (the commit protocol of state.h, exactly once). */
+#define IOT_OPT_APPEND { "append", 0, IOT_NOARG, NULL, "with -o FILE: append to FILE; with --state, cut back what a crashed run left uncommitted", 0x1004 }
 #define IOT_OPT_END  { 0, 0, 0, 0, 0, 0 }
 
 struct iot_common {
@@ -33,6 +35,7 @@ struct iot_common {
     const char *time_field;    /* default "timestamp" */
     int time_unit;             /* enum iot_time_unit from time.h */
     size_t max_line;           /* --max-line; default 0 = no limit but memory */
+    bool append;               /* --append (IOT_OPT_APPEND): the main output appends to -o FILE */
 };
 extern struct iot_common iot_common;
 

@@ -7,7 +7,6 @@
 #include "diag.h"
 #include "out.h"
 
-volatile int iot_stop_requested;
 struct iot_diag_opts iot_diag;
 int64_t iot_stat_lines_in, iot_stat_rejected;
 

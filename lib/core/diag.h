@@ -12,7 +12,6 @@
 /* Sets the program name, ignores SIGPIPE (EPIPE is handled by out.c), installs SIGINT/SIGTERM
  * handlers that only set iot_stop_requested (tools treat it as end of input). */
 void iot_diag_init(const char *prog);
-extern volatile int iot_stop_requested;
 
 
 /* Options shared by every tool (filled by cli.c). */

@@ -5,6 +5,7 @@
 #include "die.h"
 
 const char *iot_prog = "iot";
+volatile int iot_stop_requested;
 static void (*hooks[8])(void);
 static int nhooks;
 

@@ -21,6 +21,10 @@ void iot_warn_at(const struct iot_src *src, const char *fmt, ...) __attribute__(
  * unpublished atomic outputs, so a failed run never publishes state or segments) and exits
  * with code; iot_atexit hooks are NOT run. */
 _Noreturn void iot_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Set by the SIGINT/SIGTERM handlers (diag.h installs them): tools treat it as end of input,
+ * and a writer blocked on a stalled reader gives up (out.h). */
+extern volatile int iot_stop_requested;
+
 /* Registers fn to run from iot_die before exit (at most 8; the same fn once). */
 void iot_die_hook(void (*fn)(void));
 #endif

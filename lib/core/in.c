@@ -90,6 +90,7 @@ static ssize_t rd(struct iot_reader *r, char *p, size_t n)
 static void zstd_bad(struct iot_reader *r, const char *what)
 {
     struct iot_src src = { r->name, r->line + 1 };
+    iot_stat_lines_in++;        /* the damaged rest counts as the one line it rejects */
     iot_reject(&src, NULL, 0, "bad zstd", "%s; the rest of this input is skipped", what);
     r->failed = true;
     r->eof = true;

@@ -4,7 +4,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <zstd.h>
 #include "buf.h"
@@ -29,6 +33,8 @@ struct iot_out {
     ZSTD_CCtx *z;
     char *zbuf;
     size_t zcap;
+    bool zopen, zended;     /* a frame holds data not yet ended; some frame was ended */
+    bool slow;              /* not a regular file: writes wait with poll (see raw_write) */
     struct iot_out *next, *prev;
 };
 
@@ -49,17 +55,68 @@ static _Noreturn void write_failed(struct iot_out *o, int err)
     iot_die(IOT_EX_IOERR, "%s: write error: %s", o->path, strerror(err));
 }
 
+static void on_tick(int sig) { (void)sig; }
+
+/* A pipe, socket or terminal can block forever behind a stalled reader. Wait for room with poll
+ * in slices of 200 ms and look at iot_stop_requested between them; the write itself runs under a
+ * 200 ms interval timer (SIGALRM without SA_RESTART, see signal(7)) so that a write blocked on a
+ * nearly full pipe returns EINTR and the flag is seen too. Stopped while blocked: the output
+ * cannot be delivered, so the tool dies (74) and no state is committed (at-least-once). */
+static bool wait_room(struct iot_out *o)
+{
+    struct pollfd pfd = { o->fd, POLLOUT, 0 };
+    int k = poll(&pfd, 1, 0);
+    if (k != 0) return false;             /* room now (or an error that write will report) */
+    while (!iot_stop_requested) {
+        k = poll(&pfd, 1, 200);
+        if (k != 0 && !(k < 0 && errno == EINTR)) break;
+    }
+    return true;
+}
+
+static void tick(bool on)
+{
+    static bool installed;
+    if (on && !installed) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_tick;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGALRM, &sa, NULL);
+        installed = true;
+    }
+    struct itimerval it = { { 0, on ? 200000 : 0 }, { 0, on ? 200000 : 0 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static _Noreturn void stopped_blocked(struct iot_out *o, size_t left)
+{
+    iot_die(IOT_EX_IOERR, "%s: stopped by a signal while the reader was not reading; %zu bytes "
+            "not delivered, state not saved", o->path, left);
+}
+
 static void raw_write(struct iot_out *o, const char *p, size_t n)
 {
+    bool timed = false;
     while (n) {
+        if (o->slow && !timed && wait_room(o)) {
+            if (iot_stop_requested) stopped_blocked(o, n + o->len);
+            tick(timed = true);
+        }
         ssize_t w = write(o->fd, p, n);
         if (w < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR) {
+                if (iot_stop_requested && o->slow) { tick(false); stopped_blocked(o, n + o->len); }
+                continue;
+            }
+            if (timed) tick(false);
             write_failed(o, errno);
         }
         p += w;
         n -= (size_t)w;
+        if (n && iot_stop_requested && o->slow) { tick(false); stopped_blocked(o, n + o->len); }
     }
+    if (timed) tick(false);
 }
 
 static void zstd_push(struct iot_out *o, const char *p, size_t n, ZSTD_EndDirective mode)
@@ -73,6 +130,8 @@ static void zstd_push(struct iot_out *o, const char *p, size_t n, ZSTD_EndDirect
         raw_write(o, o->zbuf, out.pos);
         if (mode == ZSTD_e_continue ? in.pos == in.size : left == 0) break;
     }
+    if (mode == ZSTD_e_end) { o->zopen = false; o->zended = true; }
+    else if (n) o->zopen = true;
 }
 
 static void start_zstd(struct iot_out *o)
@@ -94,6 +153,8 @@ static struct iot_out *new_out(int fd, const char *path, int flags)
     o->path = iot_xstrdup(path);
     o->cap = (flags & IOT_OUT_SMALLBUF) ? OUT_BUF_SMALL : OUT_BUF;
     o->buf = iot_xmalloc(o->cap);
+    struct stat st;
+    o->slow = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISCHR(st.st_mode);
     if ((flags & IOT_OUT_ZSTD) || (!(flags & IOT_OUT_NOZSTD) && ends_with(path, ".zst")))
         start_zstd(o);
     o->next = all;
@@ -108,6 +169,11 @@ struct iot_out *iot_out_open(const char *path, int flags)
         return new_out(1, "<stdout>", flags & ~IOT_OUT_ATOMIC);
     int fd;
     char *tmp = NULL;
+    struct stat st;
+    /* a device or a FIFO (-o /dev/null, a named pipe) is written in place: a rename would
+     * replace the device node itself with a regular file */
+    if ((flags & IOT_OUT_ATOMIC) && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        flags &= ~IOT_OUT_ATOMIC;
     if (flags & IOT_OUT_ATOMIC) {
         /* hidden temp name in the same folder, so rename is atomic and globs skip it */
         const char *slash = strrchr(path, '/');
@@ -131,19 +197,20 @@ struct iot_out *iot_out_open(const char *path, int flags)
 }
 
 static const char *std_path;
-static bool std_unbuffered;
+static bool std_unbuffered, std_append;
 int64_t iot_stat_records_out;
 
-void iot_out_std_config(const char *path, bool unbuffered)
+void iot_out_std_config(const char *path, bool unbuffered, bool append)
 {
     std_path = path;
     std_unbuffered = unbuffered;
+    std_append = append;
 }
 
 struct iot_out *iot_out_std(void)
 {
     if (!std_out) {
-        std_out = iot_out_open(std_path, 0);
+        std_out = iot_out_open(std_path, std_append ? IOT_OUT_APPEND : 0);
         std_out->is_std = true;
         std_out->unbuffered = std_unbuffered;
     }
@@ -271,6 +338,41 @@ void iot_out_json_time(struct iot_out *o, int64_t ns)
     iot_out_write(o, tmp, n + 2);
 }
 
+static bool appending(const struct iot_out *o)
+{
+    if (o->flags & IOT_OUT_APPEND) return true;
+    int fl = o->is_std || o->fd <= 2 ? fcntl(o->fd, F_GETFL) : 0;
+    return fl > 0 && (fl & O_APPEND);
+}
+
+int iot_out_id(const struct iot_out *o, struct iot_out_id *id)
+{
+    struct stat st;
+    if (o->tmp || fstat(o->fd, &st) < 0 || !S_ISREG(st.st_mode)) return -1;
+    id->dev = (uint64_t)st.st_dev;
+    id->ino = (uint64_t)st.st_ino;
+    id->size = (int64_t)st.st_size;
+    id->append = appending(o);
+    return 0;
+}
+
+int64_t iot_out_commit(struct iot_out *o)
+{
+    iot_out_flush(o);
+    if (o->z && o->zopen) zstd_push(o, "", 0, ZSTD_e_end);   /* the file ends on a whole frame */
+    struct iot_out_id id;
+    if (iot_out_id(o, &id) < 0) return -1;
+    if (fsync(o->fd) < 0 && errno != EINVAL) write_failed(o, errno);
+    return id.size;
+}
+
+void iot_out_cut(struct iot_out *o, int64_t len)
+{
+    if (o->len || o->bytes) iot_die(IOT_EX_SOFTWARE, "%s: output cut after writing", o->path);
+    if (ftruncate(o->fd, (off_t)len) < 0 || fsync(o->fd) < 0)
+        iot_die(IOT_EX_IOERR, "%s: cannot cut back to %lld bytes: %s", o->path, (long long)len, strerror(errno));
+}
+
 static void unlink_out(struct iot_out *o)
 {
     if (o->prev) o->prev->next = o->next; else all = o->next;
@@ -334,7 +436,7 @@ static int publish(struct iot_out *o)
 void iot_out_close(struct iot_out *o)
 {
     iot_out_flush(o);
-    if (o->z) zstd_push(o, "", 0, ZSTD_e_end);
+    if (o->z && (o->zopen || !o->zended)) zstd_push(o, "", 0, ZSTD_e_end);
     if (o->tmp) {
         if (fsync(o->fd) < 0 && errno != EINVAL) write_failed(o, errno);
     }

@@ -23,9 +23,9 @@ enum {
 /* Opens path (NULL or "-" = stdout). Cannot create: message, exit 73. The writer is registered
  * for iot_out_flush_all and closed by iot_out_close_all at exit. */
 struct iot_out *iot_out_open(const char *path, int flags);
-/* The main output: path (NULL or "-" = stdout) and -u, as the CLI parsed them; call before the
- * first iot_out_std. */
-void iot_out_std_config(const char *path, bool unbuffered);
+/* The main output: path (NULL or "-" = stdout), -u and --append, as the CLI parsed them; call
+ * before the first iot_out_std. */
+void iot_out_std_config(const char *path, bool unbuffered, bool append);
 /* The main output writer; the same object on every call. */
 struct iot_out *iot_out_std(void);
 /* Records ended on the main output (read by --stats). */
@@ -48,7 +48,10 @@ void iot_out_json_int(struct iot_out *o, int64_t v);
 /* Timestamp as a JSON string, RFC 3339 UTC with milliseconds. */
 void iot_out_json_time(struct iot_out *o, int64_t ns);
 
-/* Flush to the OS. Write error: "prog: path: strerror", exit 74; EPIPE: silent exit 141. */
+/* Flush to the OS. Write error: "prog: path: strerror", exit 74; EPIPE: silent exit 141.
+ * To a pipe, socket or terminal, a write waits for room with poll in 200 ms slices: SIGTERM or
+ * SIGINT while the reader is stalled ends the tool with exit 74 ("not delivered"), before any
+ * state is committed. */
 void iot_out_flush(struct iot_out *o);
 void iot_out_flush_all(void);
 /* Flushes, ends the zstd frame, fsyncs (if ATOMIC or sync) and renames into place; frees o. */
@@ -66,4 +69,19 @@ const char *iot_out_path(const struct iot_out *o);
 uint64_t iot_out_bytes(const struct iot_out *o);   /* bytes written before compression */
 
 void iot_out_json_fixed(struct iot_out *o, double v, int decimals);
+
+/* The commit protocol (state.h): a state file records how much of its output file was
+ * committed with it. */
+struct iot_out_id { uint64_t dev, ino; int64_t size; bool append; };
+/* o as a regular file being written in place (-o FILE, or stdout redirected to a file): its
+ * identity, the size it has once flushed, and whether writes append (O_APPEND). Returns -1 for
+ * pipes, terminals and ATOMIC temp files. */
+int iot_out_id(const struct iot_out *o, struct iot_out_id *id);
+/* Flushes o, ends the zstd frame (so that the file ends on a whole frame) and fsyncs a regular
+ * file. Returns the file's committed length, or -1 when o is not a regular file (then only
+ * flushed). Write or fsync error: exit 74 (EPIPE: 141) — the caller never commits past it. */
+int64_t iot_out_commit(struct iot_out *o);
+/* Truncates o's file to len bytes (and fsyncs); only before anything was written to o. Error:
+ * exit 74. */
+void iot_out_cut(struct iot_out *o, int64_t len);
 #endif

@@ -61,6 +61,8 @@ static int month_days(int64_t y, int m)
     return md[m - 1];
 }
 
+#define RANGE_WHY "timestamp outside 1678-01-01..2261-12-31"
+
 int iot_time_parse(const char *s, size_t n, int64_t *ns, const char **why)
 {
     int Y, M, D, h, mi, sec;
@@ -122,8 +124,9 @@ int iot_time_parse(const char *s, size_t n, int64_t *ns, const char **why)
     last_days = days;
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - (int64_t)off * 60;
     int64_t r;
-    if (__builtin_mul_overflow(secs, IOT_NS_PER_S, &r) || __builtin_add_overflow(r, frac, &r)) {
-        *why = "timestamp outside 1677..2262";
+    if (__builtin_mul_overflow(secs, IOT_NS_PER_S, &r) || __builtin_add_overflow(r, frac, &r) ||
+        r < IOT_TIME_MIN || r > IOT_TIME_MAX) {
+        *why = RANGE_WHY;
         return -1;
     }
     *ns = r;
@@ -176,8 +179,9 @@ int iot_time_epoch(const char *s, size_t n, int unit, int64_t *ns, const char **
         double a = fabs(v);
         int u = unit ? unit : a < 5e9 ? IOT_TU_S : a < 5e12 ? IOT_TU_MS : a < 5e15 ? IOT_TU_US : IOT_TU_NS;
         double r = v * (double)unit_ns[u];
-        if (!(r > -9.2e18 && r < 9.2e18)) { *why = "epoch number out of range"; return -1; }
+        if (!(r >= (double)IOT_TIME_MIN && r <= (double)IOT_TIME_MAX)) { *why = RANGE_WHY; return -1; }
         *ns = (int64_t)llround(r);
+        if (*ns < IOT_TIME_MIN || *ns > IOT_TIME_MAX) { *why = RANGE_WHY; return -1; }
         return 0;
     }
     if (i != n) return -1;
@@ -192,8 +196,10 @@ int iot_time_epoch(const char *s, size_t n, int unit, int64_t *ns, const char **
     int64_t f = 0, scale = mul / 10;
     for (size_t k = 0; k < fn && scale > 0; k++, scale /= 10)
         f += (fp[k] - '0') * scale;
-    r += f;
-    *ns = neg ? -r : r;
+    if (__builtin_add_overflow(r, f, &r)) { *why = RANGE_WHY; return -1; }
+    r = neg ? -r : r;
+    if (r < IOT_TIME_MIN || r > IOT_TIME_MAX) { *why = RANGE_WHY; return -1; }
+    *ns = r;
     return 0;
 }
 

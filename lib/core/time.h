@@ -9,12 +9,20 @@ enum iot_time_unit { IOT_TU_AUTO = 0, IOT_TU_S, IOT_TU_MS, IOT_TU_US, IOT_TU_NS 
 #define IOT_NS_PER_S  INT64_C(1000000000)
 #define IOT_NS_PER_MS INT64_C(1000000)
 
+/* The time range every tool accepts: 1678-01-01T00:00:00Z to 2261-12-31T23:59:59.999999999Z
+ * (inside int64 nanoseconds, with some 100 days to spare on either side so that window and
+ * bucket arithmetic near the ends cannot overflow). Outside: "bad time". */
+#define IOT_TIME_MIN INT64_C(-9214560000000000000)
+#define IOT_TIME_MAX INT64_C(9214646399999999999)
+
 /* RFC 3339: "T", "t" or " " between date and time; "Z"/"z" or ±HH:MM (also ±HHMM, ±HH);
  * fractions of any length (truncated to ns); leap second :60 clamped to :59.999999999.
- * A missing offset is refused. Returns 0, or -1 with a reason in *why. */
+ * A missing offset is refused; a time outside IOT_TIME_MIN..IOT_TIME_MAX too. Returns 0, or -1
+ * with a reason in *why. */
 int iot_time_parse(const char *s, size_t n, int64_t *ns, const char **why);
 /* Epoch number text (integer, decimal or exponent form) in unit; AUTO by magnitude
- * (InfluxDB 3 cut-offs: < 5e9 s, < 5e12 ms, < 5e15 µs, else ns). Integers are exact. */
+ * (InfluxDB 3 cut-offs: < 5e9 s, < 5e12 ms, < 5e15 µs, else ns). Integers are exact. Outside
+ * IOT_TIME_MIN..IOT_TIME_MAX: -1, "timestamp outside 1678-01-01..2261-12-31". */
 int iot_time_epoch(const char *s, size_t n, int unit, int64_t *ns, const char **why);
 /* "s", "ms", "us", "ns", "auto" → unit; -1 if unknown. */
 int iot_time_unit_parse(const char *s);

@@ -105,7 +105,10 @@ static int next_line(struct iot_ingest_input *in, const char **line, size_t *len
     if (!iot_reader_next(in->r, &l, &n, &r->src)) {
         in->done = 1;
         if (in->c && iot_csvin_finish(in->c, &err) < 0) {
+            /* the open row is one rejected row: its lines were counted as continuation lines,
+             * the row itself now as one line in */
             iot_stat_lines_in++;
+            iot_stat_add("csv_continuation_lines", -1);
             reject_csv(in, &r->src, err);
         }
         return -1;

@@ -86,15 +86,8 @@ json_t *iot_model_to_json(const struct iot_model *m)
 void iot_model_save(const struct iot_model *m, const char *path)
 {
     json_t *j = iot_model_to_json(m);
-    char *txt = json_dumps(j, JSON_REAL_PRECISION(17) | JSON_COMPACT);
+    iot_sealed_save(path, j);      /* core/state.h: CRC-32C over the content, atomic */
     json_decref(j);
-    if (!txt)
-        iot_die(IOT_EX_SOFTWARE, "cannot serialise the model");
-    struct iot_out *o = iot_out_open(path, IOT_OUT_ATOMIC | IOT_OUT_NOZSTD);
-    iot_out_puts(o, txt);
-    iot_out_putc(o, '\n');
-    iot_out_close(o);
-    free(txt);
 }
 
 static char *dup_or_null(const json_t *v) { return json_is_string(v) ? iot_xstrdup(json_string_value(v)) : NULL; }
@@ -230,19 +223,18 @@ fail:
 
 struct iot_model *iot_model_load(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        iot_die(IOT_EX_NOINPUT, "%s: %s", path, strerror(errno));
-    json_error_t je;
-    json_t *j = json_loadf(f, 0, &je);
-    fclose(f);
+    bool sealed;
+    json_t *j = iot_sealed_load(path, "model", &sealed);
     if (!j)
-        iot_die(IOT_EX_DATAERR, "%s: not a usable model (line %d: %s)", path, je.line, je.text);
+        iot_die(IOT_EX_NOINPUT, "%s: %s", path, strerror(ENOENT));
     char err[256];
     struct iot_model *m = iot_model_from_json(j, err, sizeof err);
     json_decref(j);
     if (!m)
         iot_die(IOT_EX_DATAERR, "%s: not a usable model (%s)", path, err);
+    if (!sealed)     /* readable, yet without the checksum every model of this format has */
+        iot_die(IOT_EX_DATAERR, "%s: not a usable model (no checksum: written by an older iot-predict "
+                "or edited); retrain it", path);
     return m;
 }
 

@@ -12,8 +12,9 @@
 #include "linmodel.h"
 #include "core/out.h"
 
-/* 2: operating regimes, since() fields, the model card (format 1 files are refused) */
-#define IOT_MODEL_FORMAT 2
+/* 2: operating regimes, since() fields, the model card; 3: sealed with a CRC-32C (core/state.h);
+ * older files are refused */
+#define IOT_MODEL_FORMAT 3
 
 struct iot_model {
     bool classify;              /* task classify (probability) or regress */

@@ -58,11 +58,12 @@ int iot_predict_score(const struct iot_predict_score_job *j)
     struct iot_score_opts so = j->s;
     so.batch = j->unbuffered ? 1 : 64;
     struct iot_scorer *sc = iot_scorer_new(m, &so);
+    struct iot_out *o = iot_out_std();   /* opened first: the state commits with its length */
+    const struct iot_commit cm = { o, j->io.inputs, j->io.ninputs };
     if (j->state)
-        iot_scorer_state_load(sc, j->state);
+        iot_scorer_state_load(sc, j->state, &cm);
     struct iot_in *in = iot_in_open(j->io.inputs, j->io.ninputs, j->io.max_line);
     iot_in_merge_by(in, m->time_field, so.time_unit);
-    struct iot_out *o = iot_out_std();
     char *line;
     size_t len;
     struct iot_src src;
@@ -78,7 +79,7 @@ int iot_predict_score(const struct iot_predict_score_job *j)
     iot_in_close(in);
     iot_scorer_report(sc);
     if (j->state)
-        iot_scorer_state_save(sc, j->state);
+        iot_scorer_state_save(sc, j->state, &cm);
     int rc = iot_diag_finish();
     iot_scorer_free(sc);
     iot_model_free(m);

@@ -11,7 +11,7 @@
  * without a shortest-round-trip search (which cost a third of scoring time). */
 #define SCORE_DECIMALS 6
 #define STATE_KIND "iot-predict"
-#define STATE_VERSION 3    /* 2: keys by iot_key_build (42 and "42" differ); 3: work-order episodes */
+#define STATE_VERSION 4    /* 2: keys by iot_key_build (42 and "42" differ); 3: work-order episodes; 4: sealed (crc32c) */
 enum { BATCH = 64 };
 
 /* a key's work-order episode: open from the first score past the alert level until a reset or
@@ -246,10 +246,10 @@ static json_t *spec_names(const struct iot_featspec *s)
     return a;
 }
 
-void iot_scorer_state_load(struct iot_scorer *sc, const char *path)
+void iot_scorer_state_load(struct iot_scorer *sc, const char *path, const struct iot_commit *cm)
 {
     const struct iot_featspec *s = sc->M->spec;
-    json_t *body = iot_state_load(path, STATE_KIND, STATE_VERSION);
+    json_t *body = iot_state_begin(path, STATE_KIND, STATE_VERSION, cm);
     if (!body)
         return;
     json_t *names = spec_names(s);
@@ -295,7 +295,7 @@ void iot_scorer_report(const struct iot_scorer *sc)
     }
 }
 
-void iot_scorer_state_save(const struct iot_scorer *sc, const char *path)
+void iot_scorer_state_save(const struct iot_scorer *sc, const char *path, const struct iot_commit *cm)
 {
     const struct iot_featspec *s = sc->M->spec;
     json_t *body = json_object(), *ks = json_array();
@@ -310,5 +310,5 @@ void iot_scorer_state_save(const struct iot_scorer *sc, const char *path)
         json_array_append_new(ks, json_pack("[s#,o,o]", k, kl, iot_featstate_to_json(s, v->st), wo));
     }
     json_object_set_new(body, "keys", ks);
-    iot_state_save(path, STATE_KIND, STATE_VERSION, body);
+    iot_state_commit(path, STATE_KIND, STATE_VERSION, body, cm);
 }

@@ -12,6 +12,7 @@
 #include "core/diag.h"
 #include "model.h"
 #include "core/out.h"
+#include "core/state.h"
 
 struct iot_score_opts {
     bool alert_set;         /* emit work orders */
@@ -39,8 +40,8 @@ void iot_scorer_flush(struct iot_scorer *sc, struct iot_out *o);
 /* Per-key state file (state.h format, kind "iot-predict"): load exits 65 on a state written
  * for another feature spec or a malformed one (a missing file is an empty state); save writes
  * it atomically. */
-void iot_scorer_state_load(struct iot_scorer *sc, const char *path);
-void iot_scorer_state_save(const struct iot_scorer *sc, const char *path);
+void iot_scorer_state_load(struct iot_scorer *sc, const char *path, const struct iot_commit *cm);
+void iot_scorer_state_save(const struct iot_scorer *sc, const char *path, const struct iot_commit *cm);
 /* After the input: counts and says on stderr how many records were in no known regime (scored
  * with the nearest) or lacked an operating setting (scored with the global statistics). */
 void iot_scorer_report(const struct iot_scorer *sc);

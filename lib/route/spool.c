@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "core/diag.h"
 #include "spool.h"
+#include "core/crc32c.h"
 
 #define HDR 8                       /* u32 length, u32 CRC-32C of the bytes, little endian */
 #define REC_MAX (64u << 20)         /* a longer length is damage, not a record */
@@ -25,21 +26,6 @@ struct iot_spool {
     int64_t corrupt;
     char err[8192];
 };
-
-uint32_t iot_crc32c(const void *p, size_t n)
-{
-    static uint32_t tab[256];
-    if (!tab[1])
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
-            tab[i] = c;
-        }
-    const unsigned char *b = p;
-    uint32_t c = 0xFFFFFFFFu;
-    while (n--) c = tab[(c ^ *b++) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
 
 static void put32(unsigned char *b, uint32_t v) { for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i)); }
 static uint32_t get32(const unsigned char *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24; }
@@ -78,7 +64,7 @@ static int read_rec(int fd, struct iot_buf *b, uint64_t *len)
     }
     if (read_full(fd, b->p, n) != (ssize_t)n) return -2;
     b->len = n;
-    if (iot_crc32c(b->p, n) != get32(h + 4)) return -2;
+    if (iot_crc32c(0, b->p, n) != get32(h + 4)) return -2;
     *len = HDR + (uint64_t)n;
     return 1;
 }
@@ -193,7 +179,7 @@ int iot_spool_append(struct iot_spool *sp, const void *p, size_t n)
     }
     unsigned char h[HDR];
     put32(h, (uint32_t)n);
-    put32(h + 4, iot_crc32c(p, n));
+    put32(h + 4, iot_crc32c(0, p, n));
     struct iovec v[2] = { { h, HDR }, { (void *)p, n } };
     size_t done = 0;
     while (done < need) {

@@ -38,6 +38,4 @@ int64_t iot_spool_corrupt(const struct iot_spool *sp);  /* records lost to damag
 const char *iot_spool_error(const struct iot_spool *sp);
 void iot_spool_close(struct iot_spool *sp);             /* syncs and frees */
 
-/* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78; RFC 3720 §12.1 and B.4). */
-uint32_t iot_crc32c(const void *p, size_t n);
 #endif

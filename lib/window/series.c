@@ -11,6 +11,7 @@ struct iot_series {
     const struct iot_aggset *set;
     int64_t step, origin, from, to;
     bool has_range;
+    int64_t max_points;
     struct iot_keytab *keys;
 };
 
@@ -51,9 +52,11 @@ void iot_series_fill(double *v, bool *miss, size_t n, enum iot_fill how)
 }
 
 struct iot_series *iot_series_new(const struct iot_aggset *set, int64_t step, int64_t origin,
-                                  bool has_range, int64_t from, int64_t to, size_t max_keys)
+                                  bool has_range, int64_t from, int64_t to, size_t max_keys,
+                                  int64_t max_points)
 {
     struct iot_series *s = iot_xcalloc(1, sizeof *s);
+    s->max_points = max_points > 0 ? max_points : INT64_MAX;
     s->set = set;
     s->step = step;
     s->origin = has_range ? from : origin;
@@ -68,10 +71,18 @@ int iot_series_add(struct iot_series *s, const char *key, size_t klen, int64_t t
                    const struct iot_agg_in *in)
 {
     if (s->has_range && (t < s->from || t >= s->to)) return 1;
+    int64_t d;
+    if (__builtin_sub_overflow(t, s->origin, &d)) return 2;
+    int64_t b = iot_floordiv(d, s->step);
+    struct skey *k = iot_keytab_find(s->keys, key, klen);
+    if (k && k->n) {   /* the axis it would need, checked before anything grows */
+        int64_t lo = b < k->base ? b : k->base, hi = k->base + (int64_t)k->n - 1;
+        if (b > hi) hi = b;
+        if (hi - lo >= s->max_points) return 2;
+    }
     int created;
-    struct skey *k = iot_keytab_get(s->keys, key, klen, &created);
+    k = iot_keytab_get(s->keys, key, klen, &created);
     if (!k) return -1;
-    int64_t b = iot_floordiv(t - s->origin, s->step);
     if (k->n == 0) {
         k->base = b;
     } else if (b < k->base) {

@@ -20,8 +20,10 @@ struct iot_series;
  * from (inclusive) to to (exclusive) for every key and origin = from; otherwise each key's axis
  * runs from its first to its last bin with data. max_keys 0 = unlimited. */
 struct iot_series *iot_series_new(const struct iot_aggset *set, int64_t step, int64_t origin,
-                                  bool has_range, int64_t from, int64_t to, size_t max_keys);
-/* Returns 0, 1 if t is outside [from, to) (ignored), -1 if max_keys is reached. */
+                                  bool has_range, int64_t from, int64_t to, size_t max_keys,
+                                  int64_t max_points);
+/* Returns 0, 1 if t is outside [from, to) (ignored), -1 if max_keys is reached, 2 if the key's
+ * axis would then span more than max_points bins (nothing added or allocated). */
 int iot_series_add(struct iot_series *s, const char *key, size_t klen, int64_t t,
                    const struct iot_agg_in *in);
 

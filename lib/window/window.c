@@ -37,6 +37,17 @@ struct iot_win *iot_win_new(const struct iot_win_cfg *cfg, const struct iot_aggs
     struct iot_win *w = iot_xcalloc(1, sizeof *w);
     w->c = *cfg;
     if (w->c.kind == IOT_WIN_TUMBLING) w->c.hop = w->c.size;
+    /* Every time the engine computes from an event time t lies within t ± margin (window ends
+     * are at most size + hop away, session checkpoints two max durations, absence and the
+     * watermark their durations); events outside [INT64_MIN + margin, INT64_MAX - margin] are
+     * refused as bad time instead of wrapping around (an overflowing end never closes). */
+    int64_t m = 0, parts[] = { w->c.kind == IOT_WIN_COUNT ? 0 : w->c.size, w->c.hop, w->c.lateness,
+                               w->c.absent, w->c.offset < 0 ? -(w->c.offset + 1) : w->c.offset };
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        for (int twice = 0; twice < 2; twice++)
+            if (__builtin_add_overflow(m, parts[i] > 0 ? parts[i] : 0, &m)) m = INT64_MAX;
+    w->thi = INT64_MAX - m;
+    w->tlo = m == INT64_MAX ? INT64_MAX : INT64_MIN + m;
     w->set = set;
     w->asz = iot_agg_size(set);
     w->rsz = sizeof(struct rev) + (size_t)set->nfields * sizeof(struct iot_agg_in);
@@ -481,6 +492,7 @@ int iot_win_add(struct iot_win *w, const char *key, size_t klen, int64_t t,
                 const struct iot_agg_in *in)
 {
     int rc = IOT_WIN_OK;
+    if (t < w->tlo || t > w->thi) return IOT_WIN_BADTIME;
     int64_t wm = wm_of(w);
     if (t < wm) {
         if (w->c.late == IOT_LATE_DROP) return IOT_WIN_DROPPED;

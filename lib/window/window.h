@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include "agg.h"
 
+struct iot_commit;   /* core/state.h */
+
 enum iot_win_kind { IOT_WIN_TUMBLING, IOT_WIN_HOPPING, IOT_WIN_SLIDING, IOT_WIN_SESSION,
                     IOT_WIN_COUNT };
 enum iot_late { IOT_LATE_ADJUST, IOT_LATE_DROP, IOT_LATE_DEADLETTER };
@@ -51,11 +53,12 @@ struct iot_win *iot_win_new(const struct iot_win_cfg *cfg, const struct iot_aggs
 void iot_win_free(struct iot_win *w);
 
 /* Outcome of iot_win_add. */
-enum { IOT_WIN_OK = 0, IOT_WIN_ADJUSTED, IOT_WIN_DROPPED, IOT_WIN_LATE, IOT_WIN_FULL };
+enum { IOT_WIN_OK = 0, IOT_WIN_ADJUSTED, IOT_WIN_DROPPED, IOT_WIN_LATE, IOT_WIN_FULL, IOT_WIN_BADTIME };
 /* Offers one record of key (bytes, any content) at event time t with its aggregate inputs.
  * Late (t < watermark): adjust moves it to the watermark (IOT_WIN_ADJUSTED), drop discards it
  * (IOT_WIN_DROPPED), dead-letter discards it and returns IOT_WIN_LATE for the caller to reject
- * the line. IOT_WIN_FULL: a new key beyond max_keys without evict (nothing added). Closed rows are emitted
+ * the line. IOT_WIN_BADTIME: t so close to the end of int64 time that a window of this
+ * configuration around it would overflow (nothing added; the caller rejects it). IOT_WIN_FULL: a new key beyond max_keys without evict (nothing added). Closed rows are emitted
  * before it returns, in (end, key) order. */
 int iot_win_add(struct iot_win *w, const char *key, size_t klen, int64_t t,
                 const struct iot_agg_in *in);
@@ -76,9 +79,10 @@ json_t *iot_win_save(const struct iot_win *w);
 int iot_win_load(struct iot_win *w, const json_t *body, char *err, size_t errcap);
 /* The state file at path (lib/core/state.h, kind "iot-window"): restore loads it if it exists (a
  * fresh start otherwise); a file that is damaged, foreign or of other options: exit 65 with a
- * message, never a silent reset. checkpoint writes it atomically (errors: exit 73/74). */
-void iot_win_restore(struct iot_win *w, const char *path);
-void iot_win_checkpoint(const struct iot_win *w, const char *path);
+ * message, never a silent reset. checkpoint writes it atomically (errors: exit 73/74). c (or NULL)
+ * is what the state is committed with: the commit protocol of core/state.h. */
+void iot_win_restore(struct iot_win *w, const char *path, const struct iot_commit *c);
+void iot_win_checkpoint(const struct iot_win *w, const char *path, const struct iot_commit *c);
 
 /* Tumbling/hopping assignment (exposed for tests): the end of the first window holding t,
  * i.e. the smallest offset + k*hop with end >= t (ASA) or end > t (start edges). */

@@ -34,6 +34,7 @@ struct iot_win {
     iot_win_emit_fn emit; void *ctx;
     struct iot_keytab *keys;
     int64_t maxt; bool has_max;
+    int64_t tlo, thi;                 /* event times whose window arithmetic cannot overflow */
     uint64_t seq;
     struct bucket *bk; size_t nb, cb;
     struct rev **heap; size_t nh, ch;

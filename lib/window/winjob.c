@@ -3,6 +3,7 @@
 #include "core/cli.h"
 #include "core/rec.h"
 #include "rolling.h"
+#include "core/state.h"
 #include "core/time.h"
 #include "winmerge.h"
 #include "winout.h"
@@ -33,11 +34,11 @@ static void say_late(const struct iot_winjob *j, int64_t adjusted, int64_t dropp
 }
 
 static void run_window(const struct iot_winjob *j, struct iot_in *in, struct iot_aggrec *r,
-                       struct iot_winout *wo)
+                       struct iot_winout *wo, const struct iot_commit *cm)
 {
     int64_t adjusted = 0, dropped = 0, rejected = 0;
     struct iot_win *w = iot_win_new(&j->win, &r->set, iot_winout_row, wo);
-    if (j->state) iot_win_restore(w, j->state);
+    if (j->state) iot_win_restore(w, j->state, cm);
     char *line;
     size_t len;
     struct iot_src src;
@@ -64,11 +65,15 @@ static void run_window(const struct iot_winjob *j, struct iot_in *in, struct iot
             rejected++;
             iot_reject(&src, line, len, "late", "event time is below the watermark");
             break;
+        case IOT_WIN_BADTIME:
+            iot_reject(&src, line, len, "bad time", "event time too near the end of the time range "
+                       "for windows of this size (their bounds would overflow)");
+            break;
         case IOT_WIN_FULL: too_many(&src, j->win.max_keys, "keys");
         default: break;
         }
     }
-    if (j->state) iot_win_checkpoint(w, j->state);
+    if (j->state) iot_win_checkpoint(w, j->state, cm);
     else iot_win_finish(w);
     say_late(j, adjusted, dropped, rejected);
     iot_stat_add("keys", (int64_t)iot_win_keys(w));
@@ -97,7 +102,7 @@ static void run_series(const struct iot_winjob *j, struct iot_in *in, struct iot
                        struct iot_winout *wo)
 {
     struct iot_series *s = iot_series_new(&r->set, j->step, j->win.offset, j->has_range, j->from,
-                                          j->to, j->win.max_keys);
+                                          j->to, j->win.max_keys, j->max_points);
     char *line;
     size_t len;
     struct iot_src src;
@@ -105,7 +110,10 @@ static void run_series(const struct iot_winjob *j, struct iot_in *in, struct iot
         if (iot_aggrec_read(r, line, len, &src)) continue;
         int rc = iot_series_add(s, r->key, r->klen, r->t, r->in);
         if (rc < 0) too_many(&src, j->win.max_keys, "keys");
-        if (rc > 0) iot_stat_add("outside_range", 1);
+        if (rc == 1) iot_stat_add("outside_range", 1);
+        if (rc == 2)
+            iot_reject(&src, line, len, "series span", "this event would stretch its key's series past "
+                       "--max-points %lld bins of the step (narrow it with --from/--to)", (long long)j->max_points);
     }
     iot_series_finish(s, j->fill, iot_winout_series, wo);
     iot_series_free(s);
@@ -151,13 +159,18 @@ void iot_winjob_run(const struct iot_winjob *j, char **paths, int npaths, size_t
     }
     if (iot_aggrec_open(&r, &ro, err, sizeof err)) iot_usage("-a: %s", err);
     if (j->mode == IOT_JOB_SERIES && j->has_range && j->to <= j->from) iot_usage("--to must be after --from");
+    int64_t span;
+    if (j->mode == IOT_JOB_SERIES && j->has_range &&
+        (__builtin_sub_overflow(j->to, j->from, &span) || (span - 1) / j->step >= j->max_points))
+        iot_usage("--series: --from..--to holds more than --max-points %lld bins of the step", (long long)j->max_points);
     struct iot_winout *wo = iot_winout_new(o, &r, j->partial, j->having, j->mode == IOT_JOB_ROLLING,
                                            err, sizeof err);
     if (!wo) iot_usage("--having: %s", err);
     if (j->mode != IOT_JOB_MERGE)    /* several inputs read as one stream in event-time order */
         iot_in_merge_by(in, j->rec.time_field, j->rec.time_unit);
+    const struct iot_commit cm = { o, paths, npaths };
     switch (j->mode) {
-    case IOT_JOB_WINDOW: run_window(j, in, &r, wo); break;
+    case IOT_JOB_WINDOW: run_window(j, in, &r, wo, &cm); break;
     case IOT_JOB_ROLLING: run_rolling(j, in, &r, wo); break;
     case IOT_JOB_SERIES: run_series(j, in, &r, wo); break;
     case IOT_JOB_MERGE: run_merge(j, in, &r, wo, &a); break;

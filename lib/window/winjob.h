@@ -23,6 +23,7 @@ struct iot_winjob {
     int64_t idle;                /* window: > 0 = advance event time by quiet wall time */
     int64_t roll_dur, roll_n;    /* rolling: trailing duration, else last n records */
     int64_t step, from, to;      /* series: bin step; axis [from, to) when has_range */
+    int64_t max_points;          /* series: at most this many bins per key (0 = unlimited) */
     bool has_range;
     enum iot_fill fill;
 };

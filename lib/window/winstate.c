@@ -228,16 +228,19 @@ bad:
     return -1;
 }
 
-void iot_win_restore(struct iot_win *w, const char *path)
+/* 2: sealed with a CRC-32C, committed with the output (core/state.h) */
+#define WIN_STATE_VERSION 2
+
+void iot_win_restore(struct iot_win *w, const char *path, const struct iot_commit *c)
 {
-    json_t *body = iot_state_load(path, "iot-window", 1);
+    json_t *body = iot_state_begin(path, "iot-window", WIN_STATE_VERSION, c);
     char err[256];
     if (body && iot_win_load(w, body, err, sizeof err))
         iot_die(IOT_EX_DATAERR, "%s: refusing the state file: %s", path, err);
     json_decref(body);
 }
 
-void iot_win_checkpoint(const struct iot_win *w, const char *path)
+void iot_win_checkpoint(const struct iot_win *w, const char *path, const struct iot_commit *c)
 {
-    iot_state_save(path, "iot-window", 1, iot_win_save(w));
+    iot_state_commit(path, "iot-window", WIN_STATE_VERSION, iot_win_save(w), c);
 }

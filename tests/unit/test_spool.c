@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include "core/diag.h"
 #include "route/spool.h"
+#include "core/crc32c.h"
 #include "unit.h"
 
 static int next_str(struct iot_spool *sp, struct iot_buf *b, struct iot_spool_pos *end)
@@ -16,7 +17,7 @@ static int next_str(struct iot_spool *sp, struct iot_buf *b, struct iot_spool_po
 int main(void)
 {
     iot_diag_init("test_spool");
-    CHECK(iot_crc32c("123456789", 9) == 0xE3069283u, "CRC-32C check value of \"123456789\" (RFC 3720 B.4)");
+    CHECK(iot_crc32c(0, "123456789", 9) == 0xE3069283u, "CRC-32C check value of \"123456789\" (RFC 3720 B.4)");
     char dir[] = "/tmp/test_spool.XXXXXX";
     if (!mkdtemp(dir)) return 1;
     char sdir[64], cmd[160], err[256];

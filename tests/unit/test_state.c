@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "unit.h"
 #include "core/diag.h"
+#include "core/crc32c.h"
 #include "core/state.h"
 
 static char dir[] = "/tmp/iot-test-state-XXXXXX";
@@ -34,6 +35,13 @@ static void put(const char *text)
 int main(void)
 {
     iot_diag_init("test_state");
+    /* check values: "123456789" (the catalogue's check), RFC 3720 B.4's 32 zeros and 32 0xff */
+    unsigned char z[32] = {0}, f[32];
+    memset(f, 0xff, sizeof f);
+    CHECK(iot_crc32c(0, "123456789", 9) == 0xe3069283u, "crc32c check value");
+    CHECK(iot_crc32c(0, z, 32) == 0x8a9136aau, "crc32c of 32 zero bytes (RFC 3720 B.4)");
+    CHECK(iot_crc32c(0, f, 32) == 0x62a8ab43u, "crc32c of 32 0xff bytes (RFC 3720 B.4)");
+    CHECK(iot_crc32c(iot_crc32c(0, "1234", 4), "56789", 5) == 0xe3069283u, "crc32c continues over pieces");
     if (!mkdtemp(dir)) return 1;
     snprintf(path, sizeof path, "%s/w.state", dir);
     CHECK(iot_state_load(path, "iot-window", 1) == NULL, "absent file: fresh start");
@@ -50,6 +58,24 @@ int main(void)
     json_decref(b);
     CHECK(load_status("iot-anomaly", 1) == 65, "another tool's state refused (65)");
     CHECK(load_status("iot-window", 2) == 65, "another version refused (65)");
+    /* every one-byte change of a sealed file is refused */
+    FILE *sf = fopen(path, "rb");
+    char txt[4096];
+    size_t tn = fread(txt, 1, sizeof txt, sf);
+    fclose(sf);
+    int refused = 0, tried = 0;
+    for (size_t i = 0; i + 1 < tn; i++) {
+        if (txt[i] < '0' || txt[i] > '9') continue;
+        char keep = txt[i];
+        txt[i] = keep == '9' ? '0' : keep + 1;
+        FILE *w = fopen(path, "wb");
+        fwrite(txt, 1, tn, w);
+        fclose(w);
+        txt[i] = keep;
+        tried++;
+        refused += load_status("iot-window", 1) == 65;
+    }
+    CHECK(tried > 10 && refused == tried, "each of %d one-digit changes refused (%d)", tried, refused);
     put("{\"iotkit_state\":\"iot-window\",\"version\":1,\"bo");
     CHECK(load_status("iot-window", 1) == 65, "truncated file refused (65), never reset");
     put("not json at all");
