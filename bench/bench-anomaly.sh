@@ -29,7 +29,7 @@ cpu_rate() {
             name, n / c / 1e6, c, (n / c >= 1500000 ? "meets" : sprintf("MISSES by %.0f%%", 100 * (1 - n / c / 1500000))) }'
 }
 cpu_rate "iot-anomaly -f temperature (auto), CPU" iot-anomaly -f temperature "$f"
-echo "state per series (auto): 184 bytes, no heap (tests/unit/test_detect checks <= 300)"
+echo "state per series (auto): 200 bytes, no heap (tests/unit/test_detect checks <= 300)"
 
 # quality: 20 devices, 1 day of 1 s samples, anomalies injected with ground truth
 q="$BENCH_DATA/anom-truth-20x1d.ndjson"
@@ -40,3 +40,9 @@ for m in auto spikedip; do
     iot-anomaly -m "$m" -f temperature,pressure,vibration "$q" |
         mawk -v FIELDS=temperature,pressure,vibration -v DAYS=1 -f bench/anomaly-eval.awk | sed 's/^/  /'
 done
+# the same at 1 min (issue 12: the default must hold whatever the event rate): 20 devices x 60 days
+q60="$BENCH_DATA/anom-truth-20x60d-1m.ndjson"
+[ -s "$q60" ] || iot-sim --devices 20 --duration 60d --interval 1m --truth --anomalies 0.0005 --seed 3 > "$q60"
+echo "quality, method auto, fields temperature,pressure,vibration, 20 devices x 60 days at 1 min:"
+iot-anomaly -f temperature,pressure,vibration "$q60" |
+    mawk -v FIELDS=temperature,pressure,vibration -v DAYS=60 -f bench/anomaly-eval.awk | sed 's/^/  /'

@@ -79,11 +79,22 @@ static void detect_record(struct anoctx *c, const char *line, size_t len, const 
             for (int f = 0; f < nf; f++)
                 iot_det_init(&dets[f], &j->det);
     }
+    /* auto learns each series' event interval from event time; a record without a readable
+     * time is scored as if one usual interval had passed (counted: "untimed") */
+    int64_t tdet = IOT_DET_NO_TIME;
+    if (nf && j->det.method == IOT_DET_AUTO) {
+        const char *why;
+        if (c->alarms) tdet = ts;
+        else if (iot_val_time(&c->vals[c->tidx], j->time_unit, &tdet, &why) < 0) {
+            tdet = IOT_DET_NO_TIME;
+            iot_stat_add("untimed", 1);
+        }
+    }
     struct iot_det_result res[nf ? nf : 1];
     for (int f = 0; f < nf; f++) {
         memset(&res[f], 0, sizeof res[f]);
         if (st[f] == V_NUM)
-            iot_det_update(&dets[f], &j->det, x[f], &res[f]);
+            iot_det_update_at(&dets[f], &j->det, x[f], tdet, &res[f]);
         else
             iot_stat_add("skipped", 1);
     }

@@ -166,6 +166,7 @@ static void auto_init(struct iot_det_auto *a)
     memset(a, 0, sizeof *a);
     a->since_alert = UINT32_MAX;
     a->prev_p = 1;
+    a->t_last = IOT_DET_NO_TIME;
     a->d_sd = 0;
 }
 
@@ -192,9 +193,57 @@ static double auto_raw(const struct iot_det_auto *a, double x)
     return -log10(p) / 5;
 }
 
-static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm, double x,
-                        struct iot_det_result *r)
+/* The series' event interval: a geometric mean of the intervals between timed values (exact
+ * for the first 1/IOT_AUTO_DT_ALPHA, then EW), each new interval held within a factor 10 of the
+ * estimate so that one outage or one burst does not move it far. Repeated times (interval 0)
+ * and values without time leave it as it is. */
+static void auto_learn_dt(struct iot_det_auto *a, int64_t t)
 {
+    if (t == IOT_DET_NO_TIME)
+        return;
+    if (a->t_last != IOT_DET_NO_TIME && t > a->t_last) {
+        double li = log((double)(t - a->t_last) * 1e-9);
+        if (a->dt > 0) {
+            double lm = log(a->dt);
+            li = li > lm + M_LN10 ? lm + M_LN10 : li < lm - M_LN10 ? lm - M_LN10 : li;
+            double w = a->n < 1 / IOT_AUTO_DT_ALPHA && a->n > 0 ? 1.0 / a->n : IOT_AUTO_DT_ALPHA;
+            a->dt = exp(lm + w * (li - lm));
+        } else {
+            a->dt = exp(li);
+        }
+    }
+    if (a->t_last == IOT_DET_NO_TIME || t > a->t_last)
+        a->t_last = t;
+}
+
+/* Tail levels per event for this series. The constants were set on 1 Hz data (IOT_AUTO_REF_DT);
+ * a series reporting every f seconds sees 1/f as many values a day, so each value may be f times
+ * likelier under the null for the same false alerts per day (Bonferroni over a day's values):
+ * - new extreme: |z| >= zreq with zreq² = IOT_AUTO_EXTREME_Z² − 2 ln f (the Gaussian tail
+ *   exp(−z²/2) scaled by f), never below 3;
+ * - likelihood: the red level (the tail at the alert threshold) is 1e-5·f, at most 3e-4 (the
+ *   likelihood's Gaussian is only approximate that far out: looser, and NAB's noisier real
+ *   series raise false alerts faster than the f scaling predicts); ltail = ln of the tail
+ *   that scores 1, so that score = ln p / ltail. Unknown interval: f = 1. */
+static void auto_levels(const struct iot_det_auto *a, double *zreq, double *ltail)
+{
+    double f = a->dt > 0 ? a->dt : IOT_AUTO_REF_DT;
+    f = f < IOT_AUTO_DT_MIN ? IOT_AUTO_DT_MIN : f > IOT_AUTO_DT_MAX ? IOT_AUTO_DT_MAX : f;
+    f /= IOT_AUTO_REF_DT;
+    double z2 = IOT_AUTO_EXTREME_Z * IOT_AUTO_EXTREME_Z - 2 * log(f);
+    *zreq = z2 > 9 ? sqrt(z2) : 3;
+    double lred = log(1e-5) + log(f);
+    if (lred > log(3e-4))
+        lred = log(3e-4);
+    *ltail = 2 * lred;   /* the red level at the default threshold 0.5; red = exp(thr · ltail) */
+}
+
+static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm, double x,
+                        int64_t t, struct iot_det_result *r)
+{
+    double zreq, ltail;
+    auto_levels(a, &zreq, &ltail);
+    auto_learn_dt(a, t);
     r->expected = a->n ? a->mean : NAN;
     r->dir = a->n == 0 || x == a->mean ? 0 : x > a->mean ? 1 : -1;
     double raw = auto_raw(a, x);
@@ -219,7 +268,7 @@ static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm
         double tol = IOT_AUTO_EXTREME * (a->hi - a->lo);
         double v = auto_var(a);
         double z = a->n < 2 ? 0 : v > 0 ? fabs(x - a->mean) / sqrt(v) : x != a->mean ? INFINITY : 0;
-        surprising = z >= IOT_AUTO_EXTREME_Z && a->n >= IOT_AUTO_RANGE_N;
+        surprising = z >= zreq && a->n >= IOT_AUTO_RANGE_N;
         /* in an episode: the previous value was surprising, or one of the last
          * IOT_AUTO_SHORT was a capped surprise (|z| >= 4.42; z near 5 alternates) */
         bool episode = a->beyond;
@@ -318,7 +367,7 @@ static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm
     /* red/yellow repeat filter: a red value right after a red value counts as yellow. Red is
      * the alert level itself (1e-5 at the issue's threshold 0.5), so that a short mean rising
      * through the red zone to a higher threshold is not filtered before it gets there. */
-    double red = exp(prm->threshold * log(1e-10)), yellow = fmax(1e-3, 100 * red);
+    double red = exp(prm->threshold * ltail), yellow = fmax(1e-3, 100 * red);
     double pf = p <= red && a->prev_p <= red ? yellow : p;
     /* Hysteresis: prev_p keeps a red until p climbs back above yellow, so a likelihood
      * hovering at the red line while the model adapts to a lasting change alerts once. */
@@ -326,7 +375,7 @@ static void auto_update(struct iot_det_auto *a, const struct iot_det_params *prm
         a->prev_p = p;
     double ls = 0;
     if (a->n > IOT_AUTO_WARMUP) {
-        ls = log(pf) / log(1e-10);
+        ls = log(pf) / ltail;
         ls = ls < 0 ? 0 : ls > 1 ? 1 : ls;
     }
     r->score = r->extreme ? 1 : ls;
@@ -503,9 +552,15 @@ size_t iot_det_heap_bytes(const struct iot_det_params *p)
 void iot_det_update(struct iot_det *d, const struct iot_det_params *p, double x,
                     struct iot_det_result *r)
 {
+    iot_det_update_at(d, p, x, IOT_DET_NO_TIME, r);
+}
+
+void iot_det_update_at(struct iot_det *d, const struct iot_det_params *p, double x, int64_t t,
+                       struct iot_det_result *r)
+{
     r->extreme = false;
     switch (p->method) {
-    case IOT_DET_AUTO: auto_update(&d->u.a, p, x, r); return;
+    case IOT_DET_AUTO: auto_update(&d->u.a, p, x, t, r); return;
     case IOT_DET_ZSCORE: zscore_update(&d->u.w, p, x, r); break;
     case IOT_DET_MAD: mad_update(&d->u.w, p, x, r); break;
     case IOT_DET_EWMA: ewma_update(&d->u.e, p, x, r); break;
@@ -602,10 +657,12 @@ json_t *iot_det_save(const struct iot_det *d, const struct iot_det_params *p)
         json_object_set_new(j, "lt_n", json_integer(a->lt_n));
         json_object_set_new(j, "beyond", json_integer(a->beyond));
         double v[] = { a->mean, a->var, a->lo, a->hi, a->pend, a->lt_mean, a->lt_var,
-                       a->d_mean, a->d_sd, a->prev_p, a->res };
+                       a->d_mean, a->d_sd, a->prev_p, a->res, a->dt };
         json_object_set_new(j, "m", reals(v, sizeof v / sizeof *v));
         json_object_set_new(j, "ring", reals(a->ring, IOT_AUTO_SHORT));
         json_object_set_new(j, "ring_pos", json_integer(a->ring_pos));
+        if (a->t_last != IOT_DET_NO_TIME)
+            json_object_set_new(j, "t_last", json_integer(a->t_last));
         return j;
     }
     case IOT_DET_EWMA:
@@ -635,8 +692,10 @@ int iot_det_load(struct iot_det *d, const struct iot_det_params *p, const json_t
     switch (p->method) {
     case IOT_DET_AUTO: {
         struct iot_det_auto *a = &d->u.a;
-        double v[11] = { 0 }, ring[IOT_AUTO_SHORT];
-        if ((get_reals(j, "m", v, 11) < 0 && get_reals(j, "m", v, 10) < 0) ||   /* 10: no res yet */
+        double v[12] = { 0 }, ring[IOT_AUTO_SHORT];
+        /* 10: before res, 11: before dt (an older state learns the interval from now on) */
+        if ((get_reals(j, "m", v, 12) < 0 && get_reals(j, "m", v, 11) < 0 &&
+             get_reals(j, "m", v, 10) < 0) ||
             get_reals(j, "ring", ring, IOT_AUTO_SHORT) < 0)
             return -1;
         a->n = (uint32_t)iot_json_get_int(j, "n", 0);
@@ -646,6 +705,9 @@ int iot_det_load(struct iot_det *d, const struct iot_det_params *p, const json_t
         a->mean = v[0]; a->var = v[1]; a->lo = v[2]; a->hi = v[3]; a->pend = v[4];
         a->lt_mean = v[5]; a->lt_var = v[6]; a->d_mean = v[7]; a->d_sd = v[8]; a->prev_p = v[9];
         a->res = v[10];
+        a->dt = v[11] > 0 ? v[11] : 0;
+        json_t *tl = json_object_get(j, "t_last");
+        a->t_last = json_is_integer(tl) ? (int64_t)json_integer_value(tl) : IOT_DET_NO_TIME;
         memcpy(a->ring, ring, sizeof ring);
         a->ring_pos = (uint8_t)(iot_json_get_int(j, "ring_pos", 0) % IOT_AUTO_SHORT);
         return 0;

@@ -1,5 +1,7 @@
 /* detect: streaming anomaly detectors, one small state per series (key × field).
- * Methods: auto (surprise → anomaly likelihood, Ahmad & Purdy 2016), zscore, mad, ewma,
+ * Methods: auto (surprise → anomaly likelihood: Ahmad, Lavin, Purdy & Agha, "Unsupervised
+ * real-time anomaly detection for streaming data", Neurocomputing 262, 2017; judged on the
+ * Numenta Anomaly Benchmark, github.com/numenta/NAB), zscore, mad, ewma,
  * spikedip (ASA AnomalyDetection_SpikeAndDip, ML.NET IID KDE p-value), changepoint (ASA
  * AnomalyDetection_ChangePoint, exchangeability martingale). See learn.microsoft.com/azure/stream-analytics/stream-analytics-machine-learning-anomaly-detection.
  * Every update scores the value against the state BEFORE learning it, then learns it. */
@@ -47,6 +49,14 @@ const char *iot_det_method_name(enum iot_det_method m);
 #define IOT_AUTO_LT_K       0.9205        /* E[min(z², c²)], z ~ N(0,1), c = LT_CLIP: the variance's shrinkage */
 #define IOT_AUTO_LT_CLIP    2.0           /* likelihood moments learn short means winsorised at ±N sd */
 #define IOT_AUTO_LT_CLIP_N  1000          /* ... once the moments have learned N short means */
+/* Calibration in time: the per-event tail levels scale with the series' own event interval
+ * (learned from event time), so that the false alerts per day, not per event, stay put. */
+#define IOT_AUTO_REF_DT     1.0           /* s: the interval the levels above are set for (1 Hz) */
+#define IOT_AUTO_DT_MIN     1e-3          /* s: interval scale clamped to [MIN, MAX] */
+#define IOT_AUTO_DT_MAX     3600.0
+#define IOT_AUTO_DT_ALPHA   0.01          /* EW weight of a new log-interval (exact mean before) */
+#define IOT_AUTO_REFRACTORY_S 0.0         /* s: refractory also lasts at least this long */
+#define IOT_DET_NO_TIME     INT64_MIN     /* iot_det_update_at: the value has no event time */
 
 /* auto state: fixed size, no heap (≤ 300 bytes per series). */
 struct iot_det_auto {
@@ -63,6 +73,8 @@ struct iot_det_auto {
     double lt_mean, lt_var; /* moments of the short-term mean (exact, then EW) */
     double d_mean, d_sd;    /* distribution used for scoring (re-estimated every 100) */
     double prev_p;          /* previous unfiltered tail probability */
+    double dt;              /* s: learned event interval (geometric EW mean); 0 = not yet */
+    int64_t t_last;         /* ns: event time of the previous timed value; IOT_DET_NO_TIME */
 };
 
 /* Windowed states own a heap buffer. */
@@ -103,6 +115,10 @@ void iot_det_init(struct iot_det *d, const struct iot_det_params *p);
 /* Scores x (finite; callers skip NaN/missing) then learns it. */
 void iot_det_update(struct iot_det *d, const struct iot_det_params *p, double x,
                     struct iot_det_result *r);
+/* The same, with the value's event time in ns (IOT_DET_NO_TIME if none): auto learns the
+ * series' event interval from it and scales its per-event tail levels by it. */
+void iot_det_update_at(struct iot_det *d, const struct iot_det_params *p, double x, int64_t t_ns,
+                       struct iot_det_result *r);
 void iot_det_free(struct iot_det *d, const struct iot_det_params *p);
 /* Heap bytes a series of these parameters owns besides sizeof(struct iot_det). */
 size_t iot_det_heap_bytes(const struct iot_det_params *p);

@@ -324,6 +324,58 @@ static void test_changepoint(void)
     iot_det_free(&c, &p);
 }
 
+/* auto in event time: the interval is learned from the values' times; the same excursion is an
+ * alert in a series reporting every 5 minutes and not in one reporting every second (the tail
+ * levels hold false alerts per day, not per value); untimed values score as at 1 Hz; and the
+ * scores of a fixed series are pinned (a refactor cannot change them unnoticed). */
+static int timed_run(int64_t step_ns, bool timed, double bump, double *score_at, double *sum)
+{
+    struct iot_det_params p;
+    iot_det_defaults(&p, IOT_DET_AUTO);
+    struct iot_det d;
+    struct iot_rng r;
+    iot_rng_seed(&r, 7, 2);
+    iot_det_init(&d, &p);
+    int alerts = 0;
+    *sum = 0;
+    for (int i = 0; i < 3000; i++) {
+        double x = 50 + 2 * sin(i * 2 * M_PI / 288) + iot_rng_normal(&r);
+        if (i == 2500) x = 50 + bump;
+        struct iot_det_result res;
+        iot_det_update_at(&d, &p, x, timed ? (int64_t)1700000000 * 1000000000 + i * step_ns
+                                             : IOT_DET_NO_TIME, &res);
+        if (res.alert && i >= 400) alerts++;
+        if (i == 2500) *score_at = res.score;
+        *sum += res.score * (i % 97 + 1);
+    }
+    if (timed) {
+        json_t *j = iot_det_save(&d, &p);
+        double dt = json_real_value(json_array_get(json_object_get(j, "m"), 11));
+        CHECK(fabs(dt - step_ns * 1e-9) <= 1e-9 * step_ns * 1e-9, "auto learns the interval (%g s)", dt);
+        struct iot_det e;
+        iot_det_init(&e, &p);
+        CHECK(iot_det_load(&e, &p, j) == 0 && e.u.a.dt == d.u.a.dt && e.u.a.t_last == d.u.a.t_last,
+              "interval and last time survive a state round trip");
+        json_decref(j);
+    }
+    return alerts;
+}
+
+static void test_auto_time(void)
+{
+    double s1, s300, su, sum1, sum300, sumu;
+    int a1 = timed_run(1000000000, true, 7.5, &s1, &sum1);
+    int a300 = timed_run(300LL * 1000000000, true, 7.5, &s300, &sum300);
+    int au = timed_run(1000000000, false, 7.5, &su, &sumu);
+    CHECK(s300 == 1 && s1 < 0.5, "4.3 sd (value model) new extreme: alert at 5 min (%g), none at 1 s (%g)", s300, s1);
+    CHECK(a300 >= 1 && a300 <= 3, "5 min series: %d alerts after start-up", a300);
+    CHECK(a1 == 0, "1 s series: %d alerts after start-up", a1);
+    CHECK(su == s1 && sumu == sum1 && au == a1, "untimed values score as at 1 Hz");
+    /* pinned: Σ score·(i mod 97 + 1) over the 3000 rows, at 1 s and at 5 min */
+    CHECK(fabs(sum1 - 8552.525438148723) < 1e-9, "pinned scores at 1 s (%.17g)", sum1);
+    CHECK(fabs(sum300 - 12194.906333054951) < 1e-9, "pinned scores at 5 min (%.17g)", sum300);
+}
+
 int main(void)
 {
     test_pieces();
@@ -331,5 +383,6 @@ int main(void)
     test_baselines();
     test_spikedip();
     test_changepoint();
+    test_auto_time();
     return unit_done();
 }
