@@ -258,3 +258,19 @@ max_error() {
     assert_equal "$(jq .deduped stats.json)" "$n"
     [ "$m" -lt 24000 ]
 }
+
+@test "--dedupe FIELDS with a space: the operand that cannot be opened gets 'did you mean --dedupe=FIELDS?'" {
+    echo '{"deviceId":"a","timestamp":"2026-01-01T00:00:01Z"}' > in.ndjson
+    run iot-ingest --dedupe deviceId,timestamp in.ndjson
+    assert_failure 66
+    assert_output "iot-ingest: deviceId,timestamp: cannot open: No such file or directory; did you mean --dedupe=deviceId,timestamp?"
+    # a file of that name is read as a file: no guess
+    cp in.ndjson deviceId
+    run iot-ingest --dedupe deviceId in.ndjson
+    assert_success
+    [ "${#lines[@]}" -eq 1 ]
+    # an operand after a required-argument option or elsewhere: the plain message
+    run iot-ingest nosuchfile
+    assert_failure 66
+    refute_output --partial "did you mean"
+}
