@@ -235,3 +235,33 @@ compopts() {  # FILE KIND: the long options a completion script offers, one per 
     assert_line --index 1 --partial '{"deviceId":"b","windowStart"'
     [ "${#lines[@]}" -eq 2 ]
 }
+
+# man_block PAGE MARKER: the first literal block after the line containing MARKER, as shell text
+man_block() {
+    awk -v m="$2" 'index($0, m) { f = 1 } f && /^\.Bd -literal/ { b = 1; next } b && /^\.Ed/ { exit }
+                   b { gsub(/\\e/, "\\"); print }' "$ROOT_DIR/man/$1"
+}
+
+@test "man pages quote the reference architecture, and those examples run as printed" {
+    # a WARNING window (avg 45, stdev 9.9), a CRITICAL one (avg 55, stdev 14.1), a quiet one (avg 45, stdev 1.4)
+    for s in 10:50:5:1 20:52:7:2; do
+        IFS=: read -r t te p k <<< "$s"
+        for d in w:38:52 c:45:65 q:44:46; do
+            IFS=: read -r id v1 v2 <<< "$d"
+            [ "$k" = 1 ] && v=$v1 || v=$v2
+            echo "{\"deviceId\":\"$id\",\"deviceType\":\"Pump\",\"timestamp\":\"2026-01-01T00:00:${t}Z\",\"temperature\":$te,\"pressure\":$p,\"vibration\":$v}"
+        done
+    done > in.ndjson
+    w=$(man_block iot-window.1 'Stream Analytics query of the reference architecture')
+    [[ "$w" == *"-k deviceId,deviceType"* && "$w" == *"as AvgPressure"* && "$w" == *"as StdDevVibration"* ]]
+    run sh -c "$w" < in.ndjson
+    assert_success
+    assert_line '{"deviceId":"w","deviceType":"Pump","windowStart":"2026-01-01T00:00:00.000Z","windowEnd":"2026-01-01T00:01:00.000Z","AvgTemperature":51,"AvgPressure":6,"AvgVibration":45,"StdDevVibration":9.899494936611665}'
+    a=$(man_block iot-anomaly.1 'maintenance rules of the reference architecture')
+    [[ "$a" == *"'WARNING: AvgVibration > 40 AND StdDevVibration > 5'"* ]]
+    run sh -c "$a" < in.ndjson
+    assert_success
+    assert_line --regexp '"deviceId":"w".*"alertType":"WARNING"'
+    assert_line --regexp '"deviceId":"c".*"alertType":"CRITICAL"'
+    [ "${#lines[@]}" -eq 2 ]
+}
