@@ -265,3 +265,12 @@ man_block() {
     assert_line --regexp '"deviceId":"c".*"alertType":"CRITICAL"'
     [ "${#lines[@]}" -eq 2 ]
 }
+
+@test "state files are fsynced before the rename that publishes them (strace)" {
+    command -v strace > /dev/null || skip "strace is not installed"
+    echo '{"deviceId":"a","timestamp":"2026-01-01T00:00:01Z","temperature":1}' > in.ndjson
+    strace -f -e trace=fsync,fdatasync,rename,renameat,renameat2 -o trace \
+        iot-window --tumbling 1m -a 'count()' --state st in.ndjson > /dev/null || skip "strace cannot trace here"
+    grep -q 'rename.*"st"' trace || fail "no rename into place: $(cat trace)"
+    awk '/fsync|fdatasync/ && !r { s = 1 } /rename/ { r = 1; exit !s }' trace || fail "rename before fsync: $(cat trace)"
+}

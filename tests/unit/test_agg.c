@@ -297,6 +297,12 @@ int main(void)
             iot_agg_free(&s, is); free(is);
         }
         CHECK(rounded, "sum is the exact sum rounded to nearest even (200 integer sums)");
+        /* 300000 additions into the same chunks: carries must be propagated on the way */
+        struct iot_agg_state *many = mk(&s);
+        for (int i = 0; i < 300000; i++) add1(&s, many, 9007199254740991.0, i);   /* 2^53 - 1 */
+        CHECK(val(&s, many, "sum_x", &null) == (double)((__int128)300000 * 9007199254740991LL) &&
+              val(&s, many, "stdev_x", &null) == 0, "300000 x (2^53 - 1): exact sum, stdev 0");
+        iot_agg_free(&s, many); free(many);
     }
     iot_aggset_free(&s);
     return unit_done();
