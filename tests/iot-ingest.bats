@@ -274,3 +274,14 @@ max_error() {
     assert_failure 66
     refute_output --partial "did you mean"
 }
+
+@test "--dedupe-window: a repeat exactly one window behind the newest event is still judged (dropped), by key+time and by fields" {
+    printf '%s\n' '{"deviceId":"a","timestamp":"2026-01-01T00:00:00Z","v":1}' '{"deviceId":"a","timestamp":"2026-01-01T00:00:10Z","v":2}' \
+        '{"deviceId":"a","timestamp":"2026-01-01T00:00:00Z","v":1}' > in
+    for d in --dedupe --dedupe=deviceId,v; do
+        iot-ingest $d --dedupe-window 10s --stats in > out 2> stats
+        [ "$(wc -l < out)" -eq 2 ] || { cat out stats; false; }
+        [ "$(jq .deduped stats)" -eq 1 ]
+        [ "$(jq '.dedupe_too_old // 0' stats)" -eq 0 ]
+    done
+}

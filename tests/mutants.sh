@@ -18,9 +18,10 @@ log="$scratch/mutants.log"
 mutants() {
     cat <<'EOF'
 window-boundary	lib/window/window.c	e - w->c.size <= t :	e - w->c.size < t :	iot-window@golden
-window-close	lib/window/window.c	wm >= w->bk[i].end : wm > w->bk[i].end	wm >= w->bk[i].end : wm >= w->bk[i].end	iot-window@golden
+window-close	lib/window/window.c	wm >= w->bk[i].end : wm > w->bk[i].end	wm >= w->bk[i].end : wm >= w->bk[i].end	iot-window@golden iot-window@exactly.the.watermark
 dedupe-horizon	lib/ingest/dedupe.c	return d->newest - d->window;	return d->newest - d->window + 1;	iot-ingest@dedupe
-dedupe-too-old	lib/ingest/dedupe.c	    if (t < horizon) {@NL@        d->too_old++;	    if (t <= horizon) {@NL@        d->too_old++;	iot-ingest@dedupe
+dedupe-too-old	lib/ingest/dedupe.c	        pop(d);@NL@    if (t < horizon) {	        pop(d);@NL@    if (t <= horizon) {	iot-ingest@dedupe
+dedupe-key-too-old	lib/ingest/dedupe.c	    int64_t horizon = horizon_of(d, t);@NL@    if (t < horizon) {	    int64_t horizon = horizon_of(d, t);@NL@    if (t <= horizon) {	iot-ingest@dedupe
 dead-letter-dropped	lib/core/diag.c	    if (iot_diag.dead_letter) {@NL@        if (!dead)	    if (0) {@NL@        if (!dead)	cli@dead.letters iot-ingest@golden
 exit-65-lost	lib/core/diag.c	return iot_stat_rejected && !iot_diag.dead_letter ? IOT_EX_DATAERR : IOT_EX_OK;	return IOT_EX_OK;	iot-ingest@golden
 utf8-bytes-dropped	lib/core/diag.c	if (!iot_utf8_valid(line, len)) {	if (0) {	cli@dead.letters
