@@ -236,6 +236,7 @@ int main(void)
         CHECK(eq, "add 8, remove the first 5 == add the last 3 (bit for bit)");
         iot_agg_free(&s, run); free(run); iot_agg_free(&s, fresh); free(fresh);
     }
+    iot_aggset_free(&s);
     /* exact sums and spreads (issue 11 item 4) */
     CHECK(iot_aggset_parse("sum(x),avg(x),stdev(x),stdevp(x),var(x),varp(x),count(x)", &s, err, sizeof err) == 0,
           "parse for exactness");
@@ -269,6 +270,15 @@ int main(void)
         CHECK(splits_agree(&s, wild, 64), "64 values from 2^-300 to 2^300 of both signs: every split agrees");
         double tiny[] = { 1e-300, 2e-300, 3e-310, 5e-324, 1.5e-200 };   /* squares below 2^-1074 */
         CHECK(splits_agree(&s, tiny, 5), "tiny and subnormal values (squares below the double range)");
+        {
+            struct iot_agg_state *ts = mk(&s);
+            add1(&s, ts, 3e-310, 0);
+            add1(&s, ts, 5e-324, 1);
+            add1(&s, ts, 1e-300, 2);
+            add1(&s, ts, -1e-300, 3);
+            CHECK(val(&s, ts, "sum_x", &null) == 3e-310 + 5e-324, "subnormal sums are exact (3e-310 + 5e-324)");
+            iot_agg_free(&s, ts); free(ts);
+        }
         double rd[500];
         for (int i = 0; i < 500; i++) rd[i] = 20 + (rand() % 100000) / 3333.0 + (i % 7 ? 1e-9 : 1e6);
         CHECK(splits_agree(&s, rd, 500), "500 readings with rare 1e6 spikes: every split agrees");
