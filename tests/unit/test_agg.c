@@ -307,11 +307,20 @@ int main(void)
             iot_agg_free(&s, is); free(is);
         }
         CHECK(rounded, "sum is the exact sum rounded to nearest even (200 integer sums)");
-        /* 300000 additions into the same chunks: carries must be propagated on the way */
+        /* 300000 additions into the same chunks, each putting 52 bits into the upper one
+         * ((2^53 - 1) * 2^31 sits at bit 31 of its chunk): carries must be propagated */
         struct iot_agg_state *many = mk(&s);
-        for (int i = 0; i < 300000; i++) add1(&s, many, 9007199254740991.0, i);   /* 2^53 - 1 */
-        CHECK(val(&s, many, "sum_x", &null) == (double)((__int128)300000 * 9007199254740991LL) &&
-              val(&s, many, "stdev_x", &null) == 0, "300000 x (2^53 - 1): exact sum, stdev 0");
+        double big31 = ldexp(9007199254740991.0, 31);
+        for (int i = 0; i < 300000; i++) add1(&s, many, big31, i);
+        CHECK(val(&s, many, "sum_x", &null) == ldexp((double)((__int128)300000 * 9007199254740991LL), 31) &&
+              val(&s, many, "stdev_x", &null) == 0, "300000 x (2^53 - 1) * 2^31: exact sum, stdev 0");
+        /* ties to even: 2^53 + 1 rounds down to 2^53, 2^53 + 3 up to 2^53 + 4 */
+        struct iot_agg_state *t1 = mk(&s), *t3 = mk(&s);
+        add1(&s, t1, 9007199254740992.0, 0); add1(&s, t1, 1, 1);
+        add1(&s, t3, 9007199254740992.0, 0); add1(&s, t3, 3, 1);
+        CHECK(val(&s, t1, "sum_x", &null) == 9007199254740992.0 && val(&s, t3, "sum_x", &null) == 9007199254740996.0,
+              "halfway sums round to even (2^53 + 1, 2^53 + 3)");
+        iot_agg_free(&s, t1); free(t1); iot_agg_free(&s, t3); free(t3);
         iot_agg_free(&s, many); free(many);
     }
     iot_aggset_free(&s);
