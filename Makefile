@@ -35,7 +35,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCHES := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 MANS    := $(wildcard man/*.1 man/*.7)
 
-.PHONY: all deps check unit bats demo bench install uninstall fuzz fuzzdeps clean
+.PHONY: all deps check unit bats demo bench install uninstall fuzz fuzzdeps clean mutants
 all: $(BINS)
 
 $(B)/lib/%.o: lib/%.c $(wildcard lib/*/*.h)
@@ -63,6 +63,11 @@ check: deps
 	@$(MAKE) --no-print-directory all units SAN=$(SAN)
 	@IOT_BIN=$(CURDIR)/$(B)/bin IOT_UNIT=$(CURDIR)/$(B)/unit sh tests/run.sh $(T)
 units: $(UNITS)
+
+# Mutation smoke test (slow, not part of check): each of tests/mutants.sh's deliberate bugs in
+# lib/, applied one at a time to a scratch copy, must make the tests that guard it fail.
+mutants: deps
+	@sh tests/mutants.sh $(M)
 
 $(B)/bench/%: bench/%.c $(B)/libiot.a
 	@mkdir -p $(@D)

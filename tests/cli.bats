@@ -204,3 +204,83 @@ compopts() {  # FILE KIND: the long options a completion script offers, one per 
     run inner
     assert_line "ok 1 one"
 }
+
+# the dead-letter stream gives every line back: `bytes` (base64) when present, else `text`
+@test "dead letters round-trip: a 20 MB line past --max-line (streamed, not held), invalid UTF-8, NUL bytes, CRLF" {
+    {
+        echo '{"deviceId":"a","timestamp":"2026-01-01T00:00:01Z","temperature":1}'
+        printf '{"deviceId":"a","timestamp":"2026-01-01T00:00:02Z","temperature":2,"pad":"'
+        head -c 20000000 /dev/zero | tr '\0' 'x'
+        printf '"}\r\n'
+        printf '{"deviceId":"\377\376b","timestamp":"2026-01-01T00:00:03Z","temperature":\200}\n'
+        printf '{"deviceId":"n\0ul","timestamp":"2026-01-01T00:00:04Z"}\n'
+        printf 'caf\303\251 is not JSON\n'
+        printf '{"deviceId":"b","timestamp":"2026-01-01T00:00:05Z","temperature":5,"pad":"'
+        head -c 5000 /dev/zero | tr '\0' 'y'
+        printf '"}'                                   # over-long last line, no newline
+    } > in.ndjson
+    for t in iot-window iot-ingest iot-anomaly; do
+        case $t in
+            iot-window) args="--tumbling 1m -a count()" ;;
+            iot-ingest) args="" ;;
+            iot-anomaly) args="-f temperature" ;;
+        esac
+        rm -f dl
+        if [ -x /usr/bin/time ]; then
+            /usr/bin/time -f %M -o rss $t --max-line 1000 $args --dead-letter dl in.ndjson > out
+            [ "$(cat rss)" -lt 30000 ] || fail "$t held the long line: max RSS $(cat rss) kB"
+        else
+            $t --max-line 1000 $args --dead-letter dl in.ndjson > out
+        fi
+        [ "$(wc -l < dl)" -eq 5 ] || fail "$t: $(wc -l < dl) dead letters"
+        jq -r 'if .bytes then .bytes else (.text | @base64) end' dl |
+            while read -r b; do printf '%s' "$b" | base64 -d; echo; done > back
+        { sed -n '2,6p' in.ndjson | tr -d '\r'; echo; } | cmp - back || fail "$t: dead letters differ from the lines"
+        [ "$(jq -s '[.[] | select(.kind == "line too long") | .length]' dl | jq -c .)" = "[20000076,5076]" ]
+        [ "$(jq -s '[.[] | select(.bytes and .kind != "line too long")] | length' dl)" -eq 1 ]  # only the invalid UTF-8 one
+    done
+    # and back into a tool: without the bound the long lines are records again
+    run --separate-stderr iot-window --tumbling 1m -a 'count()' back
+    assert_line --index 0 --partial '{"deviceId":"a","windowStart"'
+    assert_line --index 1 --partial '{"deviceId":"b","windowStart"'
+    [ "${#lines[@]}" -eq 2 ]
+}
+
+# man_block PAGE MARKER: the first literal block after the line containing MARKER, as shell text
+man_block() {
+    awk -v m="$2" 'index($0, m) { f = 1 } f && /^\.Bd -literal/ { b = 1; next } b && /^\.Ed/ { exit }
+                   b { gsub(/\\e/, "\\"); print }' "$ROOT_DIR/man/$1"
+}
+
+@test "man pages quote the reference architecture, and those examples run as printed" {
+    # a WARNING window (avg 45, stdev 9.9), a CRITICAL one (avg 55, stdev 14.1), a quiet one (avg 45, stdev 1.4)
+    for s in 10:50:5:1 20:52:7:2; do
+        IFS=: read -r t te p k <<< "$s"
+        for d in w:38:52 c:45:65 q:44:46; do
+            IFS=: read -r id v1 v2 <<< "$d"
+            [ "$k" = 1 ] && v=$v1 || v=$v2
+            echo "{\"deviceId\":\"$id\",\"deviceType\":\"Pump\",\"timestamp\":\"2026-01-01T00:00:${t}Z\",\"temperature\":$te,\"pressure\":$p,\"vibration\":$v}"
+        done
+    done > in.ndjson
+    w=$(man_block iot-window.1 'Stream Analytics query of the reference architecture')
+    [[ "$w" == *"-k deviceId,deviceType"* && "$w" == *"as AvgPressure"* && "$w" == *"as StdDevVibration"* ]]
+    run sh -c "$w" < in.ndjson
+    assert_success
+    assert_line '{"deviceId":"w","deviceType":"Pump","windowStart":"2026-01-01T00:00:00.000Z","windowEnd":"2026-01-01T00:01:00.000Z","AvgTemperature":51,"AvgPressure":6,"AvgVibration":45,"StdDevVibration":9.899494936611665}'
+    a=$(man_block iot-anomaly.1 'maintenance rules of the reference architecture')
+    [[ "$a" == *"'WARNING: AvgVibration > 40 AND StdDevVibration > 5'"* ]]
+    run sh -c "$a" < in.ndjson
+    assert_success
+    assert_line --regexp '"deviceId":"w".*"alertType":"WARNING"'
+    assert_line --regexp '"deviceId":"c".*"alertType":"CRITICAL"'
+    [ "${#lines[@]}" -eq 2 ]
+}
+
+@test "state files are fsynced before the rename that publishes them (strace)" {
+    command -v strace > /dev/null || skip "strace is not installed"
+    echo '{"deviceId":"a","timestamp":"2026-01-01T00:00:01Z","temperature":1}' > in.ndjson
+    strace -f -e trace=fsync,fdatasync,rename,renameat,renameat2 -o trace \
+        iot-window --tumbling 1m -a 'count()' --state st in.ndjson > /dev/null || skip "strace cannot trace here"
+    grep -q 'rename.*"st"' trace || fail "no rename into place: $(cat trace)"
+    awk '/fsync|fdatasync/ && !r { s = 1 } /rename/ { r = 1; exit !s }' trace || fail "rename before fsync: $(cat trace)"
+}

@@ -277,3 +277,30 @@ max_error() {
     [ "$(jq '.rejected_by["bad zstd"]' <<< "$st")" -eq 1 ]
     [ "$(jq '.lines_in' <<< "$st")" -eq "$(jq '.records_out + .rejected' <<< "$st")" ]
 }
+
+@test "--dedupe FIELDS with a space: the operand that cannot be opened gets 'did you mean --dedupe=FIELDS?'" {
+    echo '{"deviceId":"a","timestamp":"2026-01-01T00:00:01Z"}' > in.ndjson
+    run iot-ingest --dedupe deviceId,timestamp in.ndjson
+    assert_failure 66
+    assert_output "iot-ingest: deviceId,timestamp: cannot open: No such file or directory; did you mean --dedupe=deviceId,timestamp?"
+    # a file of that name is read as a file: no guess
+    cp in.ndjson deviceId
+    run iot-ingest --dedupe deviceId in.ndjson
+    assert_success
+    [ "${#lines[@]}" -eq 1 ]
+    # an operand after a required-argument option or elsewhere: the plain message
+    run iot-ingest nosuchfile
+    assert_failure 66
+    refute_output --partial "did you mean"
+}
+
+@test "--dedupe-window: a repeat exactly one window behind the newest event is still judged (dropped), by key+time and by fields" {
+    printf '%s\n' '{"deviceId":"a","timestamp":"2026-01-01T00:00:00Z","v":1}' '{"deviceId":"a","timestamp":"2026-01-01T00:00:10Z","v":2}' \
+        '{"deviceId":"a","timestamp":"2026-01-01T00:00:00Z","v":1}' > in
+    for d in --dedupe --dedupe=deviceId,v; do
+        iot-ingest $d --dedupe-window 10s --stats in > out 2> stats
+        [ "$(wc -l < out)" -eq 2 ] || { cat out stats; false; }
+        [ "$(jq .deduped stats)" -eq 1 ]
+        [ "$(jq '.dedupe_too_old // 0' stats)" -eq 0 ]
+    done
+}

@@ -505,12 +505,17 @@ CLS=(--label-from 'messageType == "failure"' --horizon 7d --reset-on 'messageTyp
 }
 
 @test "the portable tree path (IOT_NO_SIMD=1) scores exactly like the vectorised one" {
+    grep -qw avx2 /proc/cpuinfo || skip "this CPU has no AVX2: only the portable path can run"
     fleet 4 30 > in
     for d in 3 6 8; do
         iot-predict train "${CLS[@]}" --trees 40 --depth $d --folds 0 -o m$d.json in
-        iot-predict score -m m$d.json in > simd
-        IOT_NO_SIMD=1 iot-predict score -m m$d.json in > portable
+        iot-predict score --stats -m m$d.json in > simd 2> simd.stats
+        IOT_NO_SIMD=1 iot-predict score --stats -m m$d.json in > portable 2> portable.stats
         cmp simd portable
+        # which path ran: AVX2 up to depth 6, portable beyond and when told
+        [ "$(grep '^{' simd.stats | jq "if $d <= 6 then .rows_avx2 else .rows_portable end")" -gt 0 ]
+        [ "$(grep '^{' portable.stats | jq '.rows_portable')" -gt 0 ]
+        [ "$(grep '^{' portable.stats | jq '.rows_avx2 // 0')" -eq 0 ]
         run sh -c "grep -c failureProbability portable"
         assert_output "$(grep -c telemetry in)"
     done

@@ -431,3 +431,13 @@ memcap() { case "$(command -v iot-window)" in */san/*) ;; *) echo "ulimit -v 300
     assert_failure 64
     assert_output --partial "more than --max-points 1000000"
 }
+
+@test "--lateness 0: an event at exactly the watermark still joins the window ending there (closed only once the watermark passes its end)" {
+    printf '%s\n' '{"deviceId":"a","timestamp":"2026-01-01T00:00:30Z"}' '{"deviceId":"a","timestamp":"2026-01-01T00:01:00Z"}' \
+        '{"deviceId":"a","timestamp":"2026-01-01T00:01:00Z"}' '{"deviceId":"a","timestamp":"2026-01-01T00:01:30Z"}' > in
+    run --separate-stderr iot-window --tumbling 1m --lateness 0 -a 'count()' in
+    assert_success
+    assert_line --index 0 '{"deviceId":"a","windowStart":"2026-01-01T00:00:00.000Z","windowEnd":"2026-01-01T00:01:00.000Z","count":3}'
+    assert_line --index 1 '{"deviceId":"a","windowStart":"2026-01-01T00:01:00.000Z","windowEnd":"2026-01-01T00:02:00.000Z","count":1}'
+    [ -z "$stderr" ]
+}

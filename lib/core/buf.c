@@ -122,6 +122,18 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return 4;
 }
 
+bool iot_utf8_valid(const char *src, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    for (size_t i = 0; i < n;) {
+        if (s[i] < 0x80) { i++; continue; }
+        size_t k = utf8_len(s + i, n - i);
+        if (!k) return false;
+        i += k;
+    }
+    return true;
+}
+
 size_t iot_json_escape(char *dst, const char *src, size_t n)
 {
     static const char hex[] = "0123456789abcdef";

@@ -2,6 +2,7 @@
 #ifndef IOT_BUF_H
 #define IOT_BUF_H
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct iot_buf { char *p; size_t len, cap; };
@@ -18,6 +19,9 @@ void iot_buf_free(struct iot_buf *b);
 /* Escapes s[0..n) as a JSON string body into dst (capacity >= 6*n). Invalid UTF-8 bytes become
  * \u00XX so that the output is always valid JSON. Returns bytes written. */
 size_t iot_json_escape(char *dst, const char *s, size_t n);
+/* True if s[0..n) is valid UTF-8 (RFC 3629), NUL bytes included: iot_json_escape gives it back
+ * exactly. Other bytes come out of the escape as \u00XX, which is not reversible. */
+bool iot_utf8_valid(const char *s, size_t n);
 
 /* malloc/realloc/strdup that exit 70 with a message on failure. */
 void *iot_xmalloc(size_t n);

@@ -101,6 +101,25 @@ int iot_cli_parse(const struct iot_tool *t, int argc, char **argv,
     int nlo = add_opts(t->opts, lo, 0, &sh, byid, &nid);
     nlo = add_opts(common, lo, nlo, &sh, byid, &nid);
     lo[nlo] = (struct option){ 0, 0, 0, 0 };
+    /* An operand right after an optional-argument option written without '=' (getopt_long
+     * takes "--dedupe a,b" as --dedupe and a file "a,b"): remembered before getopt permutes
+     * argv, checked below. */
+    const char *hint_opt[64], *hint_val[64];
+    int nhint = 0;
+    for (int i = 1; i + 1 < argc && nhint < 64; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strncmp(argv[i], "--", 2) != 0 || strchr(argv[i], '=') || argv[i + 1][0] == '-') continue;
+        const char *w = argv[i] + 2, *hit = NULL;
+        int matches = 0;
+        size_t wn = strlen(w);
+        for (int k = 0; k < nlo; k++)
+            if (strncmp(lo[k].name, w, wn) == 0) {
+                if (strlen(lo[k].name) == wn) { matches = 1; hit = lo[k].has_arg == optional_argument ? lo[k].name : NULL; break; }
+                matches++;
+                hit = lo[k].has_arg == optional_argument ? lo[k].name : NULL;
+            }
+        if (matches == 1 && hit) { hint_opt[nhint] = hit; hint_val[nhint++] = argv[i + 1]; }
+    }
     int c, li;
     opterr = 0;
     while ((c = getopt_long(argc, argv, sh.p, lo, &li)) != -1) {
@@ -139,6 +158,11 @@ int iot_cli_parse(const struct iot_tool *t, int argc, char **argv,
         }
     }
     iot_buf_free(&sh);
+    for (int i = optind; i < argc; i++)
+        for (int h = 0; h < nhint; h++)
+            if (argv[i] == hint_val[h] && access(argv[i], F_OK) != 0)
+                iot_die(IOT_EX_NOINPUT, "%s: cannot open: %s; did you mean --%s=%s?", argv[i],
+                        strerror(errno), hint_opt[h], argv[i]);
     if (iot_common.output && iot_diag.dead_letter && strcmp(iot_common.output, iot_diag.dead_letter) == 0)
         iot_usage("--output and --dead-letter name the same file");
     if (iot_common.append && (!iot_common.output || strcmp(iot_common.output, "-") == 0))

@@ -64,14 +64,44 @@ int64_t iot_stat_get(const char *name)
     return 0;
 }
 
-void iot_reject(const struct iot_src *src, const char *line, size_t len, const char *kind,
-                const char *fmt, ...)
+/* base64 (RFC 4648, with padding) streamed: up to two bytes wait for the next call. */
+static struct { unsigned char carry[2]; int nc; int64_t total; bool on; } b64;
+static void b64_put(const unsigned char *p, size_t n, bool last)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char out[4 * 256];
+    size_t o = 0, i = 0;
+    unsigned char t[3];
+    while (b64.nc + (n - i) >= 3) {
+        int k = 0;
+        for (; k < b64.nc; k++) t[k] = b64.carry[k];
+        for (; k < 3; k++) t[k] = p[i++];
+        b64.nc = 0;
+        out[o++] = al[t[0] >> 2];
+        out[o++] = al[(t[0] & 3) << 4 | t[1] >> 4];
+        out[o++] = al[(t[1] & 15) << 2 | t[2] >> 6];
+        out[o++] = al[t[2] & 63];
+        if (o == sizeof out) { iot_out_write(dead, out, o); o = 0; }
+    }
+    while (i < n) b64.carry[b64.nc++] = p[i++];
+    if (last && b64.nc) {
+        t[0] = b64.carry[0];
+        t[1] = b64.nc > 1 ? b64.carry[1] : 0;
+        out[o++] = al[t[0] >> 2];
+        out[o++] = al[(t[0] & 3) << 4 | t[1] >> 4];
+        out[o++] = b64.nc > 1 ? al[(t[1] & 15) << 2] : '=';
+        out[o++] = '=';
+        b64.nc = 0;
+    }
+    if (o) iot_out_write(dead, out, o);
+}
+
+/* Counts a reject and writes the record's head to the dead-letter file (when there is one);
+ * returns true if the head was written. */
+static bool reject_head(const struct iot_src *src, const char *kind, const char *fmt, va_list ap)
 {
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     iot_stat_rejected++;
     struct stat_ent *e = stat_find(kind, 1);
     int64_t seen = e ? ++e->n : 1;
@@ -88,19 +118,77 @@ void iot_reject(const struct iot_src *src, const char *line, size_t len, const c
             snprintf(pos, sizeof pos, ",\"line\":%lld", (long long)src->line);
             iot_out_puts(dead, pos);
         }
-        if (line) {
-            iot_out_puts(dead, ",\"text\":");
-            iot_out_json_str(dead, line, len);
-        }
-        iot_out_puts(dead, "}");
-        iot_out_eol(dead);
-    } else if (!iot_diag.quiet && (seen <= SHOW_PER_KIND || iot_diag.strict)) {
-        iot_warn_at(src, "%s", msg);
+        return true;
     }
+    if (!iot_diag.quiet && (seen <= SHOW_PER_KIND || iot_diag.strict))
+        iot_warn_at(src, "%s", msg);
+    return false;
+}
+
+static void strict_stop(void)
+{
     if (iot_diag.strict) {
         iot_out_flush_all();
         iot_die(IOT_EX_DATAERR, "stopping at the first bad line (--strict)");
     }
+}
+
+void iot_reject(const struct iot_src *src, const char *line, size_t len, const char *kind,
+                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool head = reject_head(src, kind, fmt, ap);
+    va_end(ap);
+    if (head) {
+        if (line) {
+            iot_out_puts(dead, ",\"text\":");
+            iot_out_json_str(dead, line, len);
+            if (!iot_utf8_valid(line, len)) {   /* "text" cannot carry these bytes: give them */
+                iot_out_puts(dead, ",\"bytes\":\"");
+                b64.nc = 0;
+                b64_put((const unsigned char *)line, len, true);
+                iot_out_putc(dead, '"');
+            }
+        }
+        iot_out_puts(dead, "}");
+        iot_out_eol(dead);
+    }
+    strict_stop();
+}
+
+void iot_reject_stream_begin(const struct iot_src *src, const char *kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool head = reject_head(src, kind, fmt, ap);
+    va_end(ap);
+    if (head && iot_diag.strict) {
+        iot_out_puts(dead, "}");
+        iot_out_eol(dead);
+    }
+    strict_stop();
+    b64.on = head;
+    b64.nc = 0;
+    b64.total = 0;
+    if (head) iot_out_puts(dead, ",\"bytes\":\"");
+}
+
+void iot_reject_stream_bytes(const char *p, size_t n)
+{
+    b64.total += (int64_t)n;
+    if (b64.on) b64_put((const unsigned char *)p, n, false);
+}
+
+void iot_reject_stream_end(void)
+{
+    if (!b64.on) return;
+    b64_put(NULL, 0, true);
+    char tail[64];
+    snprintf(tail, sizeof tail, "\",\"length\":%lld}", (long long)b64.total);
+    iot_out_puts(dead, tail);
+    iot_out_eol(dead);
+    b64.on = false;
 }
 
 void iot_atexit(void (*fn)(void))

@@ -167,10 +167,18 @@ int iot_reader_next(struct iot_reader *r, char **line, size_t *len, struct iot_s
             if (r->max_line && r->scan > r->max_line + 1 && !r->skipping) {
                 r->skipping = true;
                 struct iot_src s = { r->name, r->line + 1 };
-                iot_reject(&s, r->buf + r->start, r->scan < 256 ? r->scan : 256, "line too long",
-                           "line longer than %zu bytes (--max-line); skipped", r->max_line);
+                iot_reject_stream_begin(&s, "line too long", "line longer than %zu bytes (--max-line); skipped",
+                                        r->max_line);
             }
-            if (r->skipping) { r->start = r->end; r->scan = 0; }
+            if (r->skipping) {
+                /* every byte goes on to the dead-letter stream, none is kept; a final '\r' waits
+                 * (it may be the CR of a CRLF) */
+                size_t k = r->end - r->start;
+                if (k && r->buf[r->end - 1] == '\r') k--;
+                iot_reject_stream_bytes(r->buf + r->start, k);
+                r->start += k;
+                r->scan = r->end - r->start;
+            }
             /* make room: move the partial line to the front, grow if it fills the buffer */
             if (r->start > 0) {
                 memmove(r->buf, r->buf + r->start, r->end - r->start);
@@ -182,7 +190,14 @@ int iot_reader_next(struct iot_reader *r, char **line, size_t *len, struct iot_s
                 r->buf = iot_xrealloc(r->buf, r->cap + 1);
             }
             if (fill(r)) continue;
-            if (r->end == r->start) return 0;
+            if (r->end == r->start) {
+                if (r->skipping) {            /* an over-long last line without a newline */
+                    r->skipping = false;
+                    r->line++;
+                    iot_reject_stream_end();
+                }
+                return 0;
+            }
             n = r->end - r->start;              /* last line without a newline */
             last = true;
         } else {
@@ -192,8 +207,13 @@ int iot_reader_next(struct iot_reader *r, char **line, size_t *len, struct iot_s
         r->start += n + !last;
         r->scan = 0;
         r->line++;
-        if (r->skipping) { r->skipping = false; continue; }
         if (n && l[n - 1] == '\r') n--;
+        if (r->skipping) {
+            iot_reject_stream_bytes(l, n);
+            iot_reject_stream_end();
+            r->skipping = false;
+            continue;
+        }
         l[n] = 0;
         size_t i = 0;
         while (i < n && (l[i] == ' ' || l[i] == '\t')) i++;

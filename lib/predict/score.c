@@ -131,6 +131,7 @@ void iot_scorer_flush(struct iot_scorer *sc, struct iot_out *o)
         check_fields(sc);
     if (M->gbdt) {
         iot_gbdt_raw_cols(M->gbdt, sc->px, BATCH, (size_t)n, sc->praw);
+        iot_stat_add(iot_gbdt_simd(M->gbdt) ? "rows_avx2" : "rows_portable", n);  /* which path ran */
         for (int i = 0; i < n; i++) sc->praw[i] = iot_gbdt_link(M->gbdt, sc->praw[i]);
     } else {
         float *row = sc->row;

@@ -141,8 +141,8 @@ static double round_mag(const int64_t *A, int32_t n)
     int64_t lsb_rel = lsb - IOT_XSUM_BASE;
     uint64_t mant = 0;
     bool rbit, sticky;
-    if (t >= 2 && lsb_rel - 1 >= 32 * (int64_t)(t - 2)) {
-        /* the 53 bits and the rounding bit lie in the top three chunks */
+    if (t >= 2 && lsb == E - 52 && lsb_rel - 1 >= 32 * (int64_t)(t - 2)) {
+        /* a normal result: its 53 bits and the rounding bit lie in the top three chunks */
         unsigned __int128 w = (unsigned __int128)(uint64_t)A[t] << 64 | (unsigned __int128)(uint64_t)A[t - 1] << 32 |
                               (uint64_t)A[t - 2];
         unsigned r = (unsigned)(lsb_rel - 32 * (int64_t)(t - 2));

@@ -236,6 +236,7 @@ int main(void)
         CHECK(eq, "add 8, remove the first 5 == add the last 3 (bit for bit)");
         iot_agg_free(&s, run); free(run); iot_agg_free(&s, fresh); free(fresh);
     }
+    iot_aggset_free(&s);
     /* exact sums and spreads (issue 11 item 4) */
     CHECK(iot_aggset_parse("sum(x),avg(x),stdev(x),stdevp(x),var(x),varp(x),count(x)", &s, err, sizeof err) == 0,
           "parse for exactness");
@@ -269,6 +270,15 @@ int main(void)
         CHECK(splits_agree(&s, wild, 64), "64 values from 2^-300 to 2^300 of both signs: every split agrees");
         double tiny[] = { 1e-300, 2e-300, 3e-310, 5e-324, 1.5e-200 };   /* squares below 2^-1074 */
         CHECK(splits_agree(&s, tiny, 5), "tiny and subnormal values (squares below the double range)");
+        {
+            struct iot_agg_state *ts = mk(&s);
+            add1(&s, ts, 3e-310, 0);
+            add1(&s, ts, 5e-324, 1);
+            add1(&s, ts, 1e-300, 2);
+            add1(&s, ts, -1e-300, 3);
+            CHECK(val(&s, ts, "sum_x", &null) == 3e-310 + 5e-324, "subnormal sums are exact (3e-310 + 5e-324)");
+            iot_agg_free(&s, ts); free(ts);
+        }
         double rd[500];
         for (int i = 0; i < 500; i++) rd[i] = 20 + (rand() % 100000) / 3333.0 + (i % 7 ? 1e-9 : 1e6);
         CHECK(splits_agree(&s, rd, 500), "500 readings with rare 1e6 spikes: every split agrees");
@@ -297,6 +307,21 @@ int main(void)
             iot_agg_free(&s, is); free(is);
         }
         CHECK(rounded, "sum is the exact sum rounded to nearest even (200 integer sums)");
+        /* 300000 additions into the same chunks, each putting 52 bits into the upper one
+         * ((2^53 - 1) * 2^31 sits at bit 31 of its chunk): carries must be propagated */
+        struct iot_agg_state *many = mk(&s);
+        double big31 = ldexp(9007199254740991.0, 31);
+        for (int i = 0; i < 300000; i++) add1(&s, many, big31, i);
+        CHECK(val(&s, many, "sum_x", &null) == ldexp((double)((__int128)300000 * 9007199254740991LL), 31) &&
+              val(&s, many, "stdev_x", &null) == 0, "300000 x (2^53 - 1) * 2^31: exact sum, stdev 0");
+        /* ties to even: 2^53 + 1 rounds down to 2^53, 2^53 + 3 up to 2^53 + 4 */
+        struct iot_agg_state *t1 = mk(&s), *t3 = mk(&s);
+        add1(&s, t1, 9007199254740992.0, 0); add1(&s, t1, 1, 1);
+        add1(&s, t3, 9007199254740992.0, 0); add1(&s, t3, 3, 1);
+        CHECK(val(&s, t1, "sum_x", &null) == 9007199254740992.0 && val(&s, t3, "sum_x", &null) == 9007199254740996.0,
+              "halfway sums round to even (2^53 + 1, 2^53 + 3)");
+        iot_agg_free(&s, t1); free(t1); iot_agg_free(&s, t3); free(t3);
+        iot_agg_free(&s, many); free(many);
     }
     iot_aggset_free(&s);
     return unit_done();
