@@ -8,7 +8,8 @@
 #include "core/keytab.h"
 #include "detect.h"
 
-#define IOT_ANOSTATE_VERSION 3    /* 2: keys by iot_key_build (42 and "42" differ); 3: alarms */
+#define IOT_ANOSTATE_VERSION 4    /* 2: keys by iot_key_build (42 and "42" differ); 3: alarms;
+                                     4: -m t2 models (mvjob.c) */
 
 /* What the state depends on: detector parameters, watched fields (nf), the -k text, the alarm
  * rules, --absent and --episode. */
