@@ -36,7 +36,7 @@ static const struct iot_opt opts[] = {
     { "learn", 0, IOT_ARG, "FILE", "learn one model per key from the whole input, write it to FILE (no output)", O_LEARN },
     { "model", 0, IOT_ARG, "FILE", "score with the models of FILE (--learn; learned with -k none: for every key)", O_MODEL },
     { "explained", 0, IOT_ARG, "PCT", "variance the retained principal components explain (default 85)", O_EXPLAINED },
-    { "hold", 0, IOT_ARG, "N", "a fault state ends after N records below both limits (default 30)", O_HOLD },
+    { "hold", 0, IOT_ARG, "N", "a fault state ends after N records below both limits (default 10)", O_HOLD },
     { NULL, 0, 0, NULL, "Rules and output:", 0 },
     { "rule", 'r', IOT_ARG, "'NAME[/SEV]: COND [for D] [clear COND [for D]]'", "alarm rule (repeatable); annotations name the first that matches", O_RULE },
     { "alerts", 'a', IOT_NOARG, NULL, "write only alerts: detector alert records and alarm events (raised, updated, cleared)", O_ALERTS },
@@ -124,7 +124,7 @@ static void on_opt(int id, const char *arg, void *ctx)
 static void mv_options(void)
 {
     struct iot_mvjob *m = &A.m;
-    *m = (struct iot_mvjob){ .explained = 0.85, .confidence = 0.999, .window = 5, .hold = 30 };
+    *m = (struct iot_mvjob){ .explained = 0.85, .confidence = 0.999, .window = 5, .hold = 10 };
     if (A.nf < 2 || A.nf > 32) iot_usage("--method t2: give 2 to 32 fields (-f a,b,...)");
     if (A.nrules || A.absent || A.episode || A.renotify || A.acks || A.nwith)
         iot_usage("--method t2 does not take --rule, --absent, --episode, --renotify, --acks or --with");
