@@ -9,9 +9,10 @@ S=${SKAB_DIR:-../shared/datasets/skab-dev}
 F=acc1,acc2,current,pressure,temperature,thermocouple,voltage,flow
 if [ -f "$S/skab.py" ] && command -v python3 >/dev/null; then
     python3 "$S/skab.py" to-ndjson "$S/data" > "$BENCH_DATA/skab.ndjson"
-    for cfg in "defaults (window 5, hold 10, confidence 99.9, explained 85)|" \
+    for cfg in "defaults (long-run limits, window 5, hold 30, confidence 99.9, explained 85)|" \
                "no hold (--hold 1)|--hold 1" \
-               "confidence 99.9999|--confidence 99.9999"; do
+               "textbook limits (--limits iid)|--limits iid" \
+               "textbook limits, confidence 99.9999|--limits iid --confidence 99.9999"; do
         name=${cfg%%|*}; opts=${cfg#*|}
         # shellcheck disable=SC2086
         iot-anomaly -q -m t2 -f "$F" --baseline 400 $opts "$BENCH_DATA/skab.ndjson" > "$BENCH_DATA/skab-t2.ndjson"

@@ -10,7 +10,7 @@
 
 enum { O_FIELD = 1, O_METHOD, O_THRESHOLD, O_WINDOW, O_WARMUP, O_ALPHA, O_CONFIDENCE, O_HISTORY,
        O_MODE, O_MART, O_EPSILON, O_SEASON, O_TREND, O_TESTPTS, O_ADMETHOD, O_SEASONTHR,
-       O_RULE, O_ALERTS, O_RENOTIFY, O_ABSENT, O_WITH, O_EPISODE, O_ACKS, O_STATE, O_BASELINE, O_LEARN, O_MODEL, O_EXPLAINED, O_HOLD, O_MAXKEYS };
+       O_RULE, O_ALERTS, O_RENOTIFY, O_ABSENT, O_WITH, O_EPISODE, O_ACKS, O_STATE, O_BASELINE, O_LEARN, O_MODEL, O_EXPLAINED, O_HOLD, O_LIMITS, O_MAXKEYS };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Detection:", 0 },
@@ -36,7 +36,8 @@ static const struct iot_opt opts[] = {
     { "learn", 0, IOT_ARG, "FILE", "learn one model per key from the whole input, write it to FILE (no output)", O_LEARN },
     { "model", 0, IOT_ARG, "FILE", "score with the models of FILE (--learn; learned with -k none: for every key)", O_MODEL },
     { "explained", 0, IOT_ARG, "PCT", "variance the retained principal components explain (default 85)", O_EXPLAINED },
-    { "hold", 0, IOT_ARG, "N", "a fault state ends after N records below both limits (default 10)", O_HOLD },
+    { "hold", 0, IOT_ARG, "N", "a fault state ends after N records below both limits (default 30)", O_HOLD },
+    { "limits", 0, IOT_ARG, "KIND", "longrun (default: components' long-run variances) or iid (rows independent)", O_LIMITS },
     { NULL, 0, 0, NULL, "Rules and output:", 0 },
     { "rule", 'r', IOT_ARG, "'NAME[/SEV]: COND [for D] [clear COND [for D]]'", "alarm rule (repeatable); annotations name the first that matches", O_RULE },
     { "alerts", 'a', IOT_NOARG, NULL, "write only alerts: detector alert records and alarm events (raised, updated, cleared)", O_ALERTS },
@@ -124,7 +125,7 @@ static void on_opt(int id, const char *arg, void *ctx)
 static void mv_options(void)
 {
     struct iot_mvjob *m = &A.m;
-    *m = (struct iot_mvjob){ .explained = 0.85, .confidence = 0.999, .window = 5, .hold = 10 };
+    *m = (struct iot_mvjob){ .explained = 0.85, .confidence = 0.999, .window = 5, .hold = 30, .longrun = true };
     if (A.nf < 2 || A.nf > 32) iot_usage("--method t2: give 2 to 32 fields (-f a,b,...)");
     if (A.nrules || A.absent || A.episode || A.renotify || A.acks || A.nwith)
         iot_usage("--method t2 does not take --rule, --absent, --episode, --renotify, --acks or --with");
@@ -142,9 +143,9 @@ static void mv_options(void)
     if (!(m->confidence >= 0.5 && m->confidence < 1)) iot_usage("--confidence must be within [50, 100) for t2");
     if (raw[O_WINDOW]) m->window = (int)iot_cli_int("--window", raw[O_WINDOW], 1, IOT_MV_MAXWIN);
     if (raw[O_HOLD]) m->hold = (int)iot_cli_int("--hold", raw[O_HOLD], 1, INT32_MAX);
-    for (int i = 0; i < 6; i++)
-        if (raw[(int[]){ O_THRESHOLD, O_WARMUP, O_ALPHA, O_HISTORY, O_MODE, O_SEASON }[i]])
-            iot_usage("--method t2: only --window, --confidence and the condition monitoring options apply");
+    if (raw[O_LIMITS]) m->longrun = parse_enum("--limits", raw[O_LIMITS], (const char *const[]){ "iid", "longrun" }, 2);
+    if (raw[O_THRESHOLD] || raw[O_WARMUP] || raw[O_ALPHA] || raw[O_HISTORY] || raw[O_MODE] || raw[O_SEASON])
+        iot_usage("--method t2: only --window, --confidence and the condition monitoring options apply");
     A.mv = true;
 }
 
@@ -155,8 +156,8 @@ static void apply_options(void)
         mv_options();
         return;
     }
-    if (raw[O_BASELINE] || raw[O_LEARN] || raw[O_MODEL] || raw[O_EXPLAINED] || raw[O_HOLD])
-        iot_usage("--baseline, --learn, --model, --explained and --hold need --method t2");
+    if (raw[O_BASELINE] || raw[O_LEARN] || raw[O_MODEL] || raw[O_EXPLAINED] || raw[O_HOLD] || raw[O_LIMITS])
+        iot_usage("--baseline, --learn, --model, --explained, --hold and --limits need --method t2");
     if (raw[O_METHOD]) {
         if (strcmp(raw[O_METHOD], "decompose") == 0) {
             A.decompose = true;

@@ -11,6 +11,7 @@ complete -c iot-anomaly -l seasonality -x
 complete -c iot-anomaly -l test-points -x
 complete -c iot-anomaly -l seasonality-threshold -x
 complete -c iot-anomaly -l max-keys -x
+complete -c iot-anomaly -l limits -x -a "longrun iid" -d "t2: component variances"
 complete -c iot-anomaly -l baseline -x -d "t2: first N records or DURATION of each key are healthy"
 complete -c iot-anomaly -l learn -r -F -d "t2: learn models from the whole input into FILE"
 complete -c iot-anomaly -l model -r -F -d "t2: score with the models of FILE"

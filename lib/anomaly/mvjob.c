@@ -73,7 +73,7 @@ static double ring_median(const double *r, uint32_t n)
 static void fit(struct mvctx *c, struct mvser *s, const char *key, size_t kl)
 {
     const struct iot_mvjob *j = c->j;
-    int rc = iot_mvmodel_fit(&s->mo, &s->acc, j->explained, j->confidence);
+    int rc = iot_mvmodel_fit(&s->mo, &s->acc, j->explained, j->confidence, j->longrun);
     if (rc < 0) {
         s->phase = PH_NOMODEL;
         if (!j->quiet)
@@ -266,6 +266,7 @@ static json_t *config(const struct iot_mvjob *j, bool model)
         json_array_append_new(f, json_string(j->fields[i]));
     json_t *c = json_pack("{s:s, s:o, s:s, s:o, s:o}", "method", "t2", "fields", f, "key", j->key,
                           "explained", iot_json_real(j->explained), "confidence", iot_json_real(j->confidence));
+    json_object_set_new(c, "longRun", json_boolean(j->longrun));
     if (!model) {
         json_object_set_new(c, "baselineN", json_integer(j->baseline_n));
         json_object_set_new(c, "baselineNs", json_integer(j->baseline_ns));

@@ -25,6 +25,7 @@ struct iot_mvjob {
     double explained;             /* (0, 1]: variance the retained components explain (0.85) */
     double confidence;            /* (0, 1): control limit level (0.999) */
     int window;                   /* 1..IOT_MV_MAXWIN, trailing median (5) */
+    bool longrun;                 /* long-run (autocorrelation-aware) component variances */
     int hold;                     /* records below the limits that end a fault state (>= 1) */
     const char *state;
     int64_t max_keys;

@@ -16,6 +16,18 @@ void iot_mvacc_add(struct iot_mvacc *a, const double *x)
 {
     int p = a->p;
     double d[IOT_MV_MAXF], e[IOT_MV_MAXF];
+    if (a->n == 0) {
+        memcpy(a->K, x, (size_t)p * sizeof *x);
+    } else {
+        for (int i = 0; i < p; i++) {
+            a->sc[i] += x[i] - a->K[i];
+            a->sp[i] += a->prev[i] - a->K[i];
+        }
+        for (int i = 0; i < p; i++)
+            for (int j = 0; j < p; j++)
+                a->L[i * p + j] += (x[i] - a->K[i]) * (a->prev[j] - a->K[j]);
+    }
+    memcpy(a->prev, x, (size_t)p * sizeof *x);
     a->n += 1;
     for (int i = 0; i < p; i++) {
         d[i] = x[i] - a->m[i];
@@ -25,9 +37,6 @@ void iot_mvacc_add(struct iot_mvacc *a, const double *x)
     for (int i = 0; i < p; i++)
         for (int j = 0; j < p; j++)
             a->M[i * p + j] += d[i] * e[j];
-    for (int i = 0; i < p; i++)     /* keep it exactly symmetric */
-        for (int j = 0; j < i; j++)
-            a->M[i * p + j] = a->M[j * p + i] = 0.5 * (a->M[i * p + j] + a->M[j * p + i]);
 }
 
 /* Cyclic Jacobi (Golub & Van Loan §8.5.3): rotate away each off-diagonal a_qr in turn, the
@@ -203,7 +212,8 @@ double iot_chi2_quantile(double p, double k)
 
 /* ---- the model ---- */
 
-int iot_mvmodel_fit(struct iot_mvmodel *mo, const struct iot_mvacc *a, double explained, double conf)
+int iot_mvmodel_fit(struct iot_mvmodel *mo, const struct iot_mvacc *a, double explained, double conf,
+                    bool longrun)
 {
     int p = a->p;
     memset(mo, 0, sizeof *mo);
@@ -223,13 +233,37 @@ int iot_mvmodel_fit(struct iot_mvmodel *mo, const struct iot_mvacc *a, double ex
     double R[IOT_MV_MAXF * IOT_MV_MAXF];
     for (int u = 0; u < q; u++)
         for (int v = 0; v < q; v++)
-            R[u * q + v] = a->M[idx[u] * p + idx[v]] / ((a->n - 1) * mo->sd[idx[u]] * mo->sd[idx[v]]);
+            R[u * q + v] = 0.5 * (a->M[idx[u] * p + idx[v]] + a->M[idx[v] * p + idx[u]]) /
+                           ((a->n - 1) * mo->sd[idx[u]] * mo->sd[idx[v]]);   /* d eᵀ: symmetric up to rounding */
     if (iot_jacobi_eigen(R, q, mo->lambda, mo->P) < 0)
         return -2;
     double total = 0;
     for (int u = 0; u < q; u++) {
         if (mo->lambda[u] < 0) mo->lambda[u] = 0;   /* rounding below 0 */
         total += mo->lambda[u];
+    }
+    for (int u = 0; u < q; u++)
+        mo->lrf[u] = 1;
+    if (longrun && a->n > 2) {
+        /* lag-1 autocovariance of the standardised fields, symmetrised; ρ_a = vᵀ C1 v / λ_a */
+        double m1 = a->n - 1, C1[IOT_MV_MAXF * IOT_MV_MAXF];
+        for (int u = 0; u < q; u++)
+            for (int v = 0; v < q; v++) {
+                int i = idx[u], jj = idx[v];
+                double g = (a->L[i * p + jj] - a->sc[i] * a->sp[jj] / m1) / m1;
+                double h = (a->L[jj * p + i] - a->sc[jj] * a->sp[i] / m1) / m1;
+                C1[u * q + v] = 0.5 * (g + h) / (mo->sd[i] * mo->sd[jj]);
+            }
+        for (int c = 0; c < q; c++) {
+            if (!(mo->lambda[c] > 1e-12 * mo->lambda[0])) continue;
+            double r = 0;
+            for (int u = 0; u < q; u++)
+                for (int v = 0; v < q; v++)
+                    r += mo->P[u * q + c] * C1[u * q + v] * mo->P[v * q + c];
+            r /= mo->lambda[c];
+            r = r < 0 ? 0 : r > 0.99 ? 0.99 : r;
+            mo->lrf[c] = (1 + r) / (1 - r);
+        }
     }
     double cum = 0;
     int k = 0;
@@ -244,7 +278,7 @@ int iot_mvmodel_fit(struct iot_mvmodel *mo, const struct iot_mvacc *a, double ex
     double th[4] = { 0, 0, 0, 0 };
     for (int u = k; u < q; u++)
         for (int i = 1; i <= 3; i++)
-            th[i] += pow(mo->lambda[u], i);
+            th[i] += pow(mo->lambda[u] * mo->lrf[u], i);
     /* a residual of zero variance (k = q, or exactly collinear fields): any SPE above rounding
      * breaks the baseline's structure; the limit floors at 1e-9 of the total variance */
     double qfloor = 1e-9 * total;
@@ -282,7 +316,7 @@ void iot_mvmodel_score(const struct iot_mvmodel *mo, const double *x, double *t2
         for (int v = 0; v < q; v++)
             s += mo->P[v * q + a] * z[v];
         t[a] = s;
-        T += s * s / mo->lambda[a];
+        T += s * s / (mo->lambda[a] * mo->lrf[a]);
     }
     double Q = 0;
     for (int v = 0; v < q; v++) {
@@ -301,7 +335,7 @@ void iot_mvmodel_score(const struct iot_mvmodel *mo, const double *x, double *t2
     for (int v = 0; v < q; v++) {
         double d = 0;      /* (P Λ^-1/2 t)_v */
         for (int a = 0; a < k; a++)
-            d += mo->P[v * q + a] * t[a] / sqrt(mo->lambda[a]);
+            d += mo->P[v * q + a] * t[a] / sqrt(mo->lambda[a] * mo->lrf[a]);
         double c = d * d / mo->t2_limit + e[v] * e[v] / mo->q_limit;
         contrib[idx[v]] = c;
         sum += c;
@@ -339,9 +373,9 @@ json_t *iot_mvmodel_save(const struct iot_mvmodel *mo)
     json_t *used = json_array();
     for (int j = 0; j < mo->p; j++)
         json_array_append_new(used, json_boolean(mo->used[j]));
-    return json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "p", mo->p, "k", mo->k,
+    return json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "p", mo->p, "k", mo->k,
                      "n", iot_json_real(mo->n), "used", used, "mean", reals(mo->mean, mo->p),
-                     "sd", reals(mo->sd, mo->p), "lambda", reals(mo->lambda, mo->q),
+                     "sd", reals(mo->sd, mo->p), "lambda", reals(mo->lambda, mo->q), "lrf", reals(mo->lrf, mo->q),
                      "P", reals(mo->P, mo->q * mo->q), "t2Limit", iot_json_real(mo->t2_limit),
                      "qLimit", iot_json_real(mo->q_limit));
 }
@@ -370,26 +404,32 @@ int iot_mvmodel_load(struct iot_mvmodel *mo, int p, const json_t *j)
         !isfinite(mo->q_limit))
         return -1;
     if (get_reals(j, "mean", mo->mean, p) || get_reals(j, "sd", mo->sd, p) ||
-        get_reals(j, "lambda", mo->lambda, mo->q) || get_reals(j, "P", mo->P, mo->q * mo->q))
+        get_reals(j, "lambda", mo->lambda, mo->q) || get_reals(j, "lrf", mo->lrf, mo->q) || get_reals(j, "P", mo->P, mo->q * mo->q))
         return -1;
     for (int i = 0; i < p; i++)
         if (mo->used[i] && !(mo->sd[i] > 0)) return -1;
     for (int a = 0; a < mo->k; a++)
         if (!(mo->lambda[a] > 0)) return -1;
+    for (int a = 0; a < mo->q; a++)
+        if (!(mo->lrf[a] >= 1)) return -1;
     return 0;
 }
 
 json_t *iot_mvacc_save(const struct iot_mvacc *a)
 {
-    return json_pack("{s:o, s:o, s:o}", "n", iot_json_real(a->n), "mean", reals(a->m, a->p),
-                     "scatter", reals(a->M, a->p * a->p));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "n", iot_json_real(a->n),
+                     "mean", reals(a->m, a->p), "scatter", reals(a->M, a->p * a->p), "first", reals(a->K, a->p),
+                     "prev", reals(a->prev, a->p), "sumCur", reals(a->sc, a->p), "sumPrev", reals(a->sp, a->p),
+                     "lag1", reals(a->L, a->p * a->p));
 }
 
 int iot_mvacc_load(struct iot_mvacc *a, int p, const json_t *j)
 {
     iot_mvacc_init(a, p);
     a->n = iot_json_get_real(j, "n", NAN);
-    if (!(a->n >= 0) || get_reals(j, "mean", a->m, p) || get_reals(j, "scatter", a->M, p * p))
+    if (!(a->n >= 0) || get_reals(j, "mean", a->m, p) || get_reals(j, "scatter", a->M, p * p) ||
+        get_reals(j, "first", a->K, p) || get_reals(j, "prev", a->prev, p) || get_reals(j, "sumCur", a->sc, p) ||
+        get_reals(j, "sumPrev", a->sp, p) || get_reals(j, "lag1", a->L, p * p))
         return -1;
     return 0;
 }

@@ -18,12 +18,16 @@
 
 #define IOT_MV_MAXF 32            /* at most this many fields in one model */
 
-/* Running mean and scatter matrix M = Σ (x − m)(x − m)ᵀ of p-vectors (Welford). */
+/* Running mean and scatter matrix M = Σ (x − m)(x − m)ᵀ of p-vectors (Welford), and the lag-1
+ * cross products of consecutive rows, shifted by the first row K for accuracy:
+ * L = Σ_{t≥2} (x_t − K)(x_{t−1} − K)ᵀ, sc = Σ_{t≥2} (x_t − K), sp = Σ_{t≥2} (x_{t−1} − K). */
 struct iot_mvacc {
     int p;
     double n;
     double m[IOT_MV_MAXF];
     double M[IOT_MV_MAXF * IOT_MV_MAXF];   /* row-major p×p (only p*p used) */
+    double K[IOT_MV_MAXF], prev[IOT_MV_MAXF], sc[IOT_MV_MAXF], sp[IOT_MV_MAXF];
+    double L[IOT_MV_MAXF * IOT_MV_MAXF];
 };
 void iot_mvacc_init(struct iot_mvacc *a, int p);
 void iot_mvacc_add(struct iot_mvacc *a, const double *x);
@@ -49,6 +53,7 @@ struct iot_mvmodel {
     bool used[IOT_MV_MAXF];
     double mean[IOT_MV_MAXF], sd[IOT_MV_MAXF];   /* per given field */
     double lambda[IOT_MV_MAXF];   /* eigenvalues of the correlation matrix of the used fields */
+    double lrf[IOT_MV_MAXF];      /* per component: long-run variance factor (1+ρ)/(1−ρ), or 1 */
     double P[IOT_MV_MAXF * IOT_MV_MAXF];  /* q×q eigenvectors, row-major, columns by lambda */
     double t2_limit, q_limit;     /* control limits at the model's confidence */
 };
@@ -57,9 +62,14 @@ struct iot_mvmodel {
  * 1e-9·max(|mean|, 1)), eigen-decompose the correlation matrix, keep the smallest k whose
  * explained variance reaches `explained` (0..1], limits at confidence conf (e.g. 0.999):
  * T²: k(n+1)(n−1)/(n(n−k)) F_conf(k, n−k) (Phase II, new rows); SPE: Jackson–Mudholkar
- * (Box's g·χ²(h) if its h0 ≤ 0). Returns 0, -1 if fewer than q + 2 rows or no field varies,
+ * (Box's g·χ²(h) if its h0 ≤ 0). longrun: each component's variance λ_a is taken as its long-run
+ * variance λ_a(1+ρ_a)/(1−ρ_a), ρ_a the lag-1 autocorrelation of its scores in the baseline
+ * (clamped to [0, 0.99]): the AR(1) spectral density at frequency 0, so that a slow component
+ * whose baseline shows only part of its wandering does not alarm when it wanders (T², the SPE
+ * limit and the contributions use it). Returns 0, -1 if fewer than q + 2 rows or no field varies,
  * -2 if the eigen-solver failed. */
-int iot_mvmodel_fit(struct iot_mvmodel *mo, const struct iot_mvacc *a, double explained, double conf);
+int iot_mvmodel_fit(struct iot_mvmodel *mo, const struct iot_mvacc *a, double explained, double conf,
+                    bool longrun);
 
 /* Scores x[0..p): T² in the k retained components, SPE, and contrib[0..p): each given field's
  * share (≥ 0, sum 1 when anything moved; 0 for dropped fields) of T²/t2_limit + SPE/q_limit,

@@ -19,7 +19,7 @@ static void test_welford(struct iot_mvacc *a)
     CHECK_NEAR(a->M[1] / 7, 86.0 / 7, 1e-12, "S12");
     CHECK_NEAR(a->M[3 + 1] / 7, 180.0 / 7, 1e-12, "S22");
     CHECK_NEAR(a->M[6 + 2] / 7, 31.0 / 14, 1e-12, "S33");
-    CHECK(a->M[2] == a->M[6], "scatter symmetric");
+    CHECK_NEAR(a->M[2], a->M[6], 1e-12, "scatter symmetric");
 }
 
 static void test_jacobi(void)
@@ -52,7 +52,7 @@ static void test_quantiles(void)
 static void test_model(const struct iot_mvacc *a)
 {
     struct iot_mvmodel m;
-    CHECK(iot_mvmodel_fit(&m, a, 0.85, 0.99) == 0, "fit");
+    CHECK(iot_mvmodel_fit(&m, a, 0.85, 0.99, false) == 0, "fit");
     CHECK(m.q == 3 && m.k == 1, "85%% explained keeps k = 1 of 3");
     CHECK_NEAR(m.sd[1], 5.070926, 1e-6, "sd x2");
     CHECK_NEAR(m.lambda[0], 2.956336, 1e-6, "lambda1");
@@ -80,7 +80,7 @@ static void test_model(const struct iot_mvacc *a)
     CHECK(c[0] > c[2] && c[2] > c[1], "B: x1 then x3 moved, not x2");
     /* full model (k = p): Hotelling T2 on z-scores equals T2 on raw data (229.67) */
     struct iot_mvmodel f;
-    CHECK(iot_mvmodel_fit(&f, a, 1.0, 0.99) == 0 && f.k == 3, "fit, all components");
+    CHECK(iot_mvmodel_fit(&f, a, 1.0, 0.99, false) == 0 && f.k == 3, "fit, all components");
     iot_mvmodel_score(&f, B, &t2, &spe, NULL);
     CHECK_NEAR(t2, 229.67, 1e-8, "B: full-space T2 = 22967/100");
     iot_mvmodel_score(&f, A, &t2, &spe, NULL);
@@ -106,7 +106,7 @@ static void test_constant(void)
         iot_mvacc_add(&a, x);
     }
     struct iot_mvmodel m;
-    CHECK(iot_mvmodel_fit(&m, &a, 0.85, 0.99) == 0, "fit with a constant field");
+    CHECK(iot_mvmodel_fit(&m, &a, 0.85, 0.99, false) == 0, "fit with a constant field");
     CHECK(m.q == 2 && !m.used[1] && m.used[0] && m.used[2], "constant field dropped");
     double t2, spe, c[3], x[3] = { 12, 1000, 9 };
     iot_mvmodel_score(&m, x, &t2, &spe, c);
@@ -115,7 +115,43 @@ static void test_constant(void)
     double one[2] = { 1, 2 };
     iot_mvacc_add(&a, one);
     iot_mvacc_add(&a, one);
-    CHECK(iot_mvmodel_fit(&m, &a, 0.85, 0.99) == -1, "nothing varies: no model");
+    CHECK(iot_mvmodel_fit(&m, &a, 0.85, 0.99, false) == -1, "nothing varies: no model");
+}
+
+/* --limits longrun: each component's lag-1 autocorrelation from the accumulator's lag sums
+ * equals the one computed directly from the baseline's scores; T² divides by λ(1+ρ)/(1−ρ). */
+static void test_longrun(const struct iot_mvacc *a)
+{
+    struct iot_mvmodel m, iid;
+    CHECK(iot_mvmodel_fit(&m, a, 0.85, 0.99, true) == 0, "fit, long-run variances");
+    CHECK(iot_mvmodel_fit(&iid, a, 0.85, 0.99, false) == 0 && iid.lrf[0] == 1, "iid: factor 1");
+    double u[8], uc = 0, up = 0;
+    for (int i = 0; i < 8; i++) {
+        u[i] = 0;
+        for (int j = 0; j < 3; j++)
+            u[i] += m.P[j * 3 + 0] * (rows[i][j] - m.mean[j]) / m.sd[j];
+    }
+    for (int i = 1; i < 8; i++) { uc += u[i] / 7; up += u[i - 1] / 7; }
+    double c = 0;
+    for (int i = 1; i < 8; i++) c += (u[i] - uc) * (u[i - 1] - up) / 7;
+    double rho = c / m.lambda[0];
+    CHECK(rho > 0.3 && rho < 0.99, "a rising baseline: its first component is autocorrelated (%g)", rho);
+    CHECK_NEAR(m.lrf[0], (1 + rho) / (1 - rho), 1e-9, "factor (1+rho)/(1-rho) from the lag sums");
+    double t2, spe, t2i, spei;
+    const double B[3] = { 12, 31, 9 };
+    iot_mvmodel_score(&m, B, &t2, &spe, NULL);
+    iot_mvmodel_score(&iid, B, &t2i, &spei, NULL);
+    CHECK_NEAR(t2, t2i / m.lrf[0], 1e-12, "T2 over the long-run variance");
+    CHECK(spe == spei && m.q_limit >= iid.q_limit, "SPE the same, its limit not narrower (%g, %g; factors %g %g)",
+          m.q_limit, iid.q_limit, m.lrf[1], m.lrf[2]);
+    /* alternating rows: negative autocorrelation is clamped to 0 (factor 1) */
+    struct iot_mvacc alt;
+    iot_mvacc_init(&alt, 2);
+    for (int i = 0; i < 20; i++) {
+        double x[2] = { i % 2 ? 1 : -1, (i % 4 < 2) ? 1 : -1 };
+        iot_mvacc_add(&alt, x);
+    }
+    CHECK(iot_mvmodel_fit(&m, &alt, 0.5, 0.99, true) == 0 && m.lrf[0] >= 1 && m.lrf[0] < 1.5, "alternating: no inflation");
 }
 
 int main(void)
@@ -126,5 +162,6 @@ int main(void)
     test_quantiles();
     test_model(&a);
     test_constant();
+    test_longrun(&a);
     return unit_done();
 }
