@@ -194,7 +194,7 @@ gen() {
     # the first component follows the slow sine (lag-1 autocorrelation near 1: clamped at 0.99)
     run jq -c '.body.mv[0].s.model | [.k, .lrf[0] > 198.9 and .lrf[0] < 199.1, .lrf[1] < 3]' lr
     assert_output '[1,true,true]'
-    run jq -c '.body.mv[0].s.model | [.lrf | all(. == 1), .t2Limit]' iid
+    run jq -c '.body.mv[0].s.model | [(.lrf | all(. == 1)), .t2Limit]' iid
     assert_output --regexp '^\[true,'
     run jq -n --slurpfile a lr --slurpfile b iid '$a[0].body.mv[0].s.model.qLimit >= $b[0].body.mv[0].s.model.qLimit'
     assert_output true
