@@ -10,7 +10,7 @@
 
 enum { O_FIELD = 1, O_METHOD, O_THRESHOLD, O_WINDOW, O_WARMUP, O_ALPHA, O_CONFIDENCE, O_HISTORY,
        O_MODE, O_MART, O_EPSILON, O_SEASON, O_TREND, O_TESTPTS, O_ADMETHOD, O_SEASONTHR,
-       O_RULE, O_ALERTS, O_RENOTIFY, O_ABSENT, O_WITH, O_EPISODE, O_ACKS, O_STATE, O_BASELINE, O_LEARN, O_MODEL, O_EXPLAINED, O_HOLD, O_LIMITS, O_MAXKEYS };
+       O_RULE, O_ALERTS, O_RENOTIFY, O_ABSENT, O_WITH, O_EPISODE, O_ACKS, O_STATE, O_BASELINE, O_LEARN, O_MODEL, O_EXPLAINED, O_HOLD, O_LIMITS, O_MODELBY, O_MAXKEYS };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Detection:", 0 },
@@ -35,6 +35,7 @@ static const struct iot_opt opts[] = {
     { "baseline", 0, IOT_ARG, "N|DURATION", "the first N records or DURATION of each key are healthy: the model's baseline", O_BASELINE },
     { "learn", 0, IOT_ARG, "FILE", "learn one model per key from the whole input, write it to FILE (no output)", O_LEARN },
     { "model", 0, IOT_ARG, "FILE", "score with the models of FILE (--learn; learned with -k none: for every key)", O_MODEL },
+    { "model-by", 0, IOT_ARG, "FIELD", "--model: look models up by FIELD (learned with -k FIELD), e.g. deviceType", O_MODELBY },
     { "explained", 0, IOT_ARG, "PCT", "variance the retained principal components explain (default 85)", O_EXPLAINED },
     { "hold", 0, IOT_ARG, "N", "a fault state ends after N records below both limits (default 30)", O_HOLD },
     { "limits", 0, IOT_ARG, "KIND", "longrun (default: components' long-run variances) or iid (rows independent)", O_LIMITS },
@@ -132,9 +133,9 @@ static void mv_options(void)
     const char *b = raw[O_BASELINE];
     if (b && strspn(b, "0123456789") == strlen(b)) m->baseline_n = iot_cli_int("--baseline", b, 1, INT64_MAX);
     else if (b) m->baseline_ns = iot_cli_duration("--baseline", b);
-    m->learn = raw[O_LEARN];
-    m->model = raw[O_MODEL];
+    m->learn = raw[O_LEARN], m->model = raw[O_MODEL], m->model_by = raw[O_MODELBY];
     if (!b && !m->learn && !m->model) iot_usage("--method t2: give --baseline N|DURATION, --learn FILE or --model FILE");
+    if (m->model_by && !m->model) iot_usage("--model-by needs --model FILE");
     if (m->learn && (b || m->model || A.state || A.alerts))
         iot_usage("--learn takes the whole input as the baseline: not with --baseline, --model, --state or --alerts");
     if (raw[O_EXPLAINED]) m->explained = iot_cli_double("--explained", raw[O_EXPLAINED]) / 100;
@@ -146,18 +147,14 @@ static void mv_options(void)
     if (raw[O_LIMITS]) m->longrun = parse_enum("--limits", raw[O_LIMITS], (const char *const[]){ "iid", "longrun" }, 2);
     if (raw[O_THRESHOLD] || raw[O_WARMUP] || raw[O_ALPHA] || raw[O_HISTORY] || raw[O_MODE] || raw[O_SEASON])
         iot_usage("--method t2: only --window, --confidence and the condition monitoring options apply");
-    A.mv = true;
 }
 
 static void apply_options(void)
 {
     A.method = IOT_DET_AUTO;
-    if (raw[O_METHOD] && strcmp(raw[O_METHOD], "t2") == 0) {
-        mv_options();
-        return;
-    }
-    if (raw[O_BASELINE] || raw[O_LEARN] || raw[O_MODEL] || raw[O_EXPLAINED] || raw[O_HOLD] || raw[O_LIMITS])
-        iot_usage("--baseline, --learn, --model, --explained, --hold and --limits need --method t2");
+    if ((A.mv = raw[O_METHOD] && strcmp(raw[O_METHOD], "t2") == 0)) { mv_options(); return; }
+    if (raw[O_BASELINE] || raw[O_LEARN] || raw[O_MODEL] || raw[O_EXPLAINED] || raw[O_HOLD] || raw[O_LIMITS] || raw[O_MODELBY])
+        iot_usage("--baseline, --learn, --model, --model-by, --explained, --hold, --limits: need --method t2");
     if (raw[O_METHOD]) {
         if (strcmp(raw[O_METHOD], "decompose") == 0) {
             A.decompose = true;

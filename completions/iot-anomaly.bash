@@ -12,10 +12,10 @@ _iot_anomaly() {
         --ad-method) COMPREPLY=($(compgen -W "ctukey tukey" -- "$cur")); return;;
         --time-unit) COMPREPLY=($(compgen -W "s ms us ns auto" -- "$cur")); return;;
         -o|--output|--dead-letter|-s|--state|--acks|--learn|--model) COMPREPLY=($(compgen -f -- "$cur")); return;;
-        -f|--field|--threshold|-w|--window|--warmup|--alpha|--confidence|--history|--epsilon|--seasonality|--test-points|--seasonality-threshold|-r|--rule|--renotify|--absent|--episode|--with|--max-keys|--baseline|--explained|--hold|-k|--key|-t|--time-field|--max-line) return;;
+        -f|--field|--threshold|-w|--window|--warmup|--alpha|--confidence|--history|--epsilon|--seasonality|--test-points|--seasonality-threshold|-r|--rule|--renotify|--absent|--episode|--with|--max-keys|--baseline|--model-by|--explained|--hold|-k|--key|-t|--time-field|--max-line) return;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--field --method --threshold --window --warmup --alpha --confidence --history --mode --martingale --epsilon --seasonality --trend --test-points --ad-method --seasonality-threshold --rule --alerts --renotify --absent --episode --acks --with --state --baseline --learn --model --explained --hold --limits --max-keys --key --time-field --time-unit --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "--field --method --threshold --window --warmup --alpha --confidence --history --mode --martingale --epsilon --seasonality --trend --test-points --ad-method --seasonality-threshold --rule --alerts --renotify --absent --episode --acks --with --state --baseline --learn --model --model-by --explained --hold --limits --max-keys --key --time-field --time-unit --output --unbuffered --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
     else
         COMPREPLY=($(compgen -f -- "$cur"))
     fi

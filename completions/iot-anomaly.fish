@@ -15,6 +15,7 @@ complete -c iot-anomaly -l limits -x -a "longrun iid" -d "t2: component variance
 complete -c iot-anomaly -l baseline -x -d "t2: first N records or DURATION of each key are healthy"
 complete -c iot-anomaly -l learn -r -F -d "t2: learn models from the whole input into FILE"
 complete -c iot-anomaly -l model -r -F -d "t2: score with the models of FILE"
+complete -c iot-anomaly -l model-by -x -d "t2: look models up by this field"
 complete -c iot-anomaly -l explained -x -d "t2: variance the retained components explain"
 complete -c iot-anomaly -l hold -x -d "t2: records below the limits that end a fault state"
 complete -c iot-anomaly -l max-line -x

@@ -88,6 +88,28 @@ gen() {
     [ "$output" -ge 100 ]
 }
 
+@test "--model-by: one model per deviceType, learned from two healthy pumps, applied to a third" {
+    { gen p1 400 9999 9999; gen p2 400 9999 9999; } | jq -c '.deviceType = "pump"' > healthy
+    gen p3 | jq -c '.deviceType = "pump"' > live
+    gen p4 | jq -c '.deviceType = "fan"' >> live
+    iot-anomaly -m t2 -f a,b,c -k deviceType --learn types.json healthy 2> /dev/null
+    run jq -r '.body.config.key, .body.models[0].key' types.json
+    assert_output $'deviceType\npump'
+    iot-anomaly -m t2 -f a,b,c --model types.json --model-by deviceType live > out 2> err
+    run cat err
+    assert_output --partial '800 records of keys without a model'
+    run sh -c "jq -r 'select(.anomaly.isAnomaly) | .deviceId' out | sort | uniq -c | awk '{ print \$2, (\$1 >= 100) }'"
+    assert_output 'p3 1'
+    run sh -c "jq -r 'select(.anomaly.noModel) | .deviceId' out | sort -u"
+    assert_output p4
+    # without --model-by the file's key does not fit -k deviceId
+    run iot-anomaly -m t2 -f a,b,c --model types.json live
+    assert_failure 65
+    assert_output --partial "models per key 'deviceType', not 'deviceId' (-k)"
+    run iot-anomaly -m t2 -f a,b,c --model-by deviceType --baseline 300 live
+    assert_failure 64
+}
+
 @test "--model: broken, foreign, or other fields' model files are refused" {
     gen p1 400 > healthy
     iot-anomaly -m t2 -f a,b,c --learn model.json healthy 2> /dev/null

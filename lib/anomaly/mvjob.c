@@ -37,9 +37,9 @@ struct mvctx {
     const struct iot_mvjob *j;
     struct iot_out *o;
     struct iot_fields *f;
-    int nkeys, *kidx, *fidx, tidx, aidx;
+    int nkeys, *kidx, *fidx, tidx, aidx, midx;
     struct iot_val *vals;
-    struct iot_buf kb;
+    struct iot_buf kb, mb;
     struct iot_keytab *tab;
     const struct iot_mvmodel *shared;   /* a model file learned with -k none: every key */
     struct iot_keytab *models;          /* per-key models from --model, or NULL */
@@ -189,7 +189,13 @@ static void record(struct mvctx *c, const char *line, size_t len, const struct i
     }
     if (!slot->s) {
         slot->s = ser_new(j);
-        const struct iot_mvmodel *m = model_for(c, k, kl);
+        const struct iot_mvmodel *m;
+        if (j->model_by && !c->shared) {
+            iot_key_build(&c->mb, c->vals, &c->midx, 1);
+            m = model_for(c, c->mb.p ? c->mb.p : "", c->mb.len);
+        } else {
+            m = model_for(c, k, kl);
+        }
         if (m) {
             slot->s->mo = *m;
             slot->s->phase = PH_MODEL;
@@ -273,6 +279,7 @@ static json_t *config(const struct iot_mvjob *j, bool model)
         json_object_set_new(c, "window", json_integer(j->window));
         json_object_set_new(c, "hold", json_integer(j->hold));
         json_object_set_new(c, "model", j->model ? json_string(j->model) : json_null());
+        json_object_set_new(c, "modelBy", j->model_by ? json_string(j->model_by) : json_null());
     }
     return c;
 }
@@ -313,8 +320,10 @@ static void load_model(struct mvctx *c)
     const char *mkey = json_string_value(json_object_get(cfg, "key"));
     if (!mkey) iot_die(IOT_EX_DATAERR, "%s: malformed model file (no key)", j->model);
     bool one = strcmp(mkey, "none") == 0;
-    if (!one && strcmp(mkey, j->key) != 0)
-        iot_die(IOT_EX_DATAERR, "%s: models per key '%s', not '%s' (-k)", j->model, mkey, j->key);
+    const char *want_key = j->model_by ? j->model_by : j->key;
+    if (!one && strcmp(mkey, want_key) != 0)
+        iot_die(IOT_EX_DATAERR, "%s: models per key '%s', not '%s' (%s)", j->model, mkey, want_key,
+                j->model_by ? "--model-by" : "-k");
     const json_t *models = json_object_get(body, "models");
     if (!json_is_array(models)) iot_die(IOT_EX_DATAERR, "%s: malformed model file (no models)", j->model);
     c->models = iot_keytab_new(sizeof(struct iot_mvmodel), 0);
@@ -423,6 +432,7 @@ void iot_mvjob_run(const struct iot_mvjob *j, char **paths, int npaths, size_t m
         c.kidx[k] = iot_fields_add(c.f, keys[k]);
     c.tidx = iot_fields_add(c.f, j->time_field);
     c.aidx = iot_fields_add(c.f, "anomaly");
+    if (j->model_by) c.midx = iot_fields_add(c.f, j->model_by);
     c.fidx = iot_xcalloc((size_t)j->nf + 1, sizeof *c.fidx);
     for (int f = 0; f < j->nf; f++)
         c.fidx[f] = iot_fields_add(c.f, j->fields[f]);
@@ -465,6 +475,7 @@ void iot_mvjob_run(const struct iot_mvjob *j, char **paths, int npaths, size_t m
     iot_strv_free(keys);
     iot_fields_free(c.f);
     iot_buf_free(&c.kb);
+    iot_buf_free(&c.mb);
     free(c.vals);
     free(c.kidx);
     free(c.fidx);

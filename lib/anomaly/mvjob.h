@@ -22,6 +22,7 @@ struct iot_mvjob {
     int64_t baseline_ns;          /* > 0: instead, the first DURATION of event time of each key */
     const char *learn;            /* write a model file learned from the whole input, no output */
     const char *model;            /* load models from this file (keys without one: --baseline) */
+    const char *model_by;         /* models looked up by this field's value (the file's -k), or NULL */
     double explained;             /* (0, 1]: variance the retained components explain (0.85) */
     double confidence;            /* (0, 1): control limit level (0.999) */
     int window;                   /* 1..IOT_MV_MAXWIN, trailing median (5) */
