@@ -4,17 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include "anomaly/anojob.h"
+#include "anomaly/mvjob.h"
 #include "core/cli.h"
 #include "core/diag.h"
 
 enum { O_FIELD = 1, O_METHOD, O_THRESHOLD, O_WINDOW, O_WARMUP, O_ALPHA, O_CONFIDENCE, O_HISTORY,
        O_MODE, O_MART, O_EPSILON, O_SEASON, O_TREND, O_TESTPTS, O_ADMETHOD, O_SEASONTHR,
-       O_RULE, O_ALERTS, O_RENOTIFY, O_ABSENT, O_WITH, O_EPISODE, O_ACKS, O_STATE, O_MAXKEYS };
+       O_RULE, O_ALERTS, O_RENOTIFY, O_ABSENT, O_WITH, O_EPISODE, O_ACKS, O_STATE, O_BASELINE, O_LEARN, O_MODEL, O_EXPLAINED, O_HOLD, O_LIMITS, O_MODELBY, O_MAXKEYS };
 
 static const struct iot_opt opts[] = {
     { NULL, 0, 0, NULL, "Detection:", 0 },
     { "field", 'f', IOT_ARG, "FIELD[,FIELD]", "numeric fields to watch, each with its own state per key", O_FIELD },
-    { "method", 'm', IOT_ARG, "METHOD", "auto (default), zscore, mad, ewma, spikedip, changepoint or decompose", O_METHOD },
+    { "method", 'm', IOT_ARG, "METHOD", "auto (default), zscore, mad, ewma, spikedip, changepoint, decompose or t2", O_METHOD },
     { "threshold", 0, IOT_ARG, "X", "alert level: auto score (0.5), |z| for zscore/ewma (3), |M| for mad (3.5), k for decompose (1.5)", O_THRESHOLD },
     { "window", 'w', IOT_ARG, "N", "zscore, mad: values in the sliding window (default 100)", O_WINDOW },
     { "warmup", 0, IOT_ARG, "N", "zscore, mad, ewma: no alert before N values (default 30)", O_WARMUP },
@@ -30,6 +31,14 @@ static const struct iot_opt opts[] = {
     { "test-points", 0, IOT_ARG, "N", "points at the end left out of the fit (default 0)", O_TESTPTS },
     { "ad-method", 0, IOT_ARG, "KIND", "ctukey (10/90, default) or tukey (25/75)", O_ADMETHOD },
     { "seasonality-threshold", 0, IOT_ARG, "X", "minimum period score when detecting (default 0.6)", O_SEASONTHR },
+    { NULL, 0, 0, NULL, "Condition monitoring (--method t2, one model of all -f fields; --window: median of N, default 5;\n  --confidence: control limits, default 99.9):", 0 },
+    { "baseline", 0, IOT_ARG, "N|DURATION", "the first N records or DURATION of each key are healthy: the model's baseline", O_BASELINE },
+    { "learn", 0, IOT_ARG, "FILE", "learn one model per key from the whole input, write it to FILE (no output)", O_LEARN },
+    { "model", 0, IOT_ARG, "FILE", "score with the models of FILE (--learn; learned with -k none: for every key)", O_MODEL },
+    { "model-by", 0, IOT_ARG, "FIELD", "--model: look models up by FIELD (learned with -k FIELD), e.g. deviceType", O_MODELBY },
+    { "explained", 0, IOT_ARG, "PCT", "variance the retained principal components explain (default 85)", O_EXPLAINED },
+    { "hold", 0, IOT_ARG, "N", "a fault state ends after N records below both limits (default 30)", O_HOLD },
+    { "limits", 0, IOT_ARG, "KIND", "longrun (default: components' long-run variances) or iid (rows independent)", O_LIMITS },
     { NULL, 0, 0, NULL, "Rules and output:", 0 },
     { "rule", 'r', IOT_ARG, "'NAME[/SEV]: COND [for D] [clear COND [for D]]'", "alarm rule (repeatable); annotations name the first that matches", O_RULE },
     { "alerts", 'a', IOT_NOARG, NULL, "write only alerts: detector alert records and alarm events (raised, updated, cleared)", O_ALERTS },
@@ -72,6 +81,8 @@ static struct {
     char **with;
     int nwith;
     int method;
+    bool mv;
+    struct iot_mvjob m;
 } A = { .max_keys = 1000000 };
 
 static int parse_enum(const char *opt, const char *arg, const char *const *names, int n)
@@ -112,9 +123,39 @@ static void on_opt(int id, const char *arg, void *ctx)
     }
 }
 
+/* -m t2: the options of mvjob.h, checked here. */
+static void mv_options(void)
+{
+    struct iot_mvjob *m = &A.m;
+    *m = (struct iot_mvjob){ .explained = 0.85, .confidence = 0.999, .window = 5, .hold = 30, .longrun = true };
+    if (A.nf < 2 || A.nf > 32) iot_usage("--method t2: give 2 to 32 fields (-f a,b,...)");
+    if (A.nrules || A.absent || A.episode || A.renotify || A.acks || A.nwith)
+        iot_usage("--method t2 does not take --rule, --absent, --episode, --renotify, --acks or --with");
+    const char *b = raw[O_BASELINE];
+    if (b && strspn(b, "0123456789") == strlen(b)) m->baseline_n = iot_cli_int("--baseline", b, 1, INT64_MAX);
+    else if (b) m->baseline_ns = iot_cli_duration("--baseline", b);
+    m->learn = raw[O_LEARN], m->model = raw[O_MODEL], m->model_by = raw[O_MODELBY];
+    if (!b && !m->learn && !m->model) iot_usage("--method t2: give --baseline N|DURATION, --learn FILE or --model FILE");
+    if (m->model_by && !m->model) iot_usage("--model-by needs --model FILE");
+    if (m->learn && (b || m->model || A.state || A.alerts))
+        iot_usage("--learn takes the whole input as the baseline: not with --baseline, --model, --state or --alerts");
+    if (raw[O_EXPLAINED]) m->explained = iot_cli_double("--explained", raw[O_EXPLAINED]) / 100;
+    if (!(m->explained > 0 && m->explained <= 1)) iot_usage("--explained must be within (0, 100]");
+    if (raw[O_CONFIDENCE]) m->confidence = iot_cli_double("--confidence", raw[O_CONFIDENCE]) / 100;
+    if (!(m->confidence >= 0.5 && m->confidence < 1)) iot_usage("--confidence must be within [50, 100) for t2");
+    if (raw[O_WINDOW]) m->window = (int)iot_cli_int("--window", raw[O_WINDOW], 1, IOT_MV_MAXWIN);
+    if (raw[O_HOLD]) m->hold = (int)iot_cli_int("--hold", raw[O_HOLD], 1, INT32_MAX);
+    if (raw[O_LIMITS]) m->longrun = parse_enum("--limits", raw[O_LIMITS], (const char *const[]){ "iid", "longrun" }, 2);
+    if (raw[O_THRESHOLD] || raw[O_WARMUP] || raw[O_ALPHA] || raw[O_HISTORY] || raw[O_MODE] || raw[O_SEASON])
+        iot_usage("--method t2: only --window, --confidence and the condition monitoring options apply");
+}
+
 static void apply_options(void)
 {
     A.method = IOT_DET_AUTO;
+    if ((A.mv = raw[O_METHOD] && strcmp(raw[O_METHOD], "t2") == 0)) { mv_options(); return; }
+    if (raw[O_BASELINE] || raw[O_LEARN] || raw[O_MODEL] || raw[O_EXPLAINED] || raw[O_HOLD] || raw[O_LIMITS] || raw[O_MODELBY])
+        iot_usage("--baseline, --learn, --model, --model-by, --explained, --hold, --limits: need --method t2");
     if (raw[O_METHOD]) {
         if (strcmp(raw[O_METHOD], "decompose") == 0) {
             A.decompose = true;
@@ -191,7 +232,15 @@ int main(int argc, char **argv)
         .with = A.with, .nwith = A.nwith, .quiet = iot_diag.quiet,
         .key = iot_common.key, .time_field = iot_common.time_field, .time_unit = iot_common.time_unit,
     };
-    iot_anojob_run(&j, argv + optind_, argc - optind_, iot_common.max_line, iot_out_std());
+    if (A.mv) {
+        struct iot_mvjob *m = &A.m;
+        m->fields = A.fields, m->nf = A.nf, m->alerts = A.alerts, m->quiet = iot_diag.quiet;
+        m->state = A.state, m->max_keys = A.max_keys, m->key = iot_common.key;
+        m->time_field = iot_common.time_field, m->time_unit = iot_common.time_unit;
+        iot_mvjob_run(m, argv + optind_, argc - optind_, iot_common.max_line, iot_out_std());
+    } else {
+        iot_anojob_run(&j, argv + optind_, argc - optind_, iot_common.max_line, iot_out_std());
+    }
     int rc = iot_diag_finish();
     iot_strv_free(A.fields);
     iot_strv_free(A.with);

@@ -1,6 +1,6 @@
 # fish completion for iot-anomaly
 complete -c iot-anomaly -s f -l field -r -d "numeric fields to watch"
-complete -c iot-anomaly -s m -l method -x -a "auto zscore mad ewma spikedip changepoint decompose" -d "detector"
+complete -c iot-anomaly -s m -l method -x -a "auto zscore mad ewma spikedip changepoint decompose t2" -d "detector"
 complete -c iot-anomaly -l threshold -x
 complete -c iot-anomaly -l warmup -x
 complete -c iot-anomaly -l alpha -x
@@ -11,6 +11,13 @@ complete -c iot-anomaly -l seasonality -x
 complete -c iot-anomaly -l test-points -x
 complete -c iot-anomaly -l seasonality-threshold -x
 complete -c iot-anomaly -l max-keys -x
+complete -c iot-anomaly -l limits -x -a "longrun iid" -d "t2: component variances"
+complete -c iot-anomaly -l baseline -x -d "t2: first N records or DURATION of each key are healthy"
+complete -c iot-anomaly -l learn -r -F -d "t2: learn models from the whole input into FILE"
+complete -c iot-anomaly -l model -r -F -d "t2: score with the models of FILE"
+complete -c iot-anomaly -l model-by -x -d "t2: look models up by this field"
+complete -c iot-anomaly -l explained -x -d "t2: variance the retained components explain"
+complete -c iot-anomaly -l hold -x -d "t2: records below the limits that end a fault state"
 complete -c iot-anomaly -l max-line -x
 complete -c iot-anomaly -l append -d "append to -o FILE; cut back what a crash left uncommitted"
 complete -c iot-anomaly -s w -l window -x -d "zscore/mad window"

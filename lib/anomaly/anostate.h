@@ -10,7 +10,8 @@
 
 struct iot_commit;   /* core/state.h */
 
-#define IOT_ANOSTATE_VERSION 4    /* 2: keys by iot_key_build (42 and "42" differ); 3: alarms; 4: sealed (crc32c) */
+#define IOT_ANOSTATE_VERSION 5    /* 2: keys by iot_key_build (42 and "42" differ); 3: alarms;
+                                     4: sealed (crc32c); 5: -m t2 models (mvjob.c) */
 
 /* What the state depends on: detector parameters, watched fields (nf), the -k text, the alarm
  * rules, --absent and --episode. */
