@@ -123,10 +123,11 @@ gen() {
     run iot-anomaly -m t2 -f a,c,b --model model.json healthy
     assert_failure 65
     assert_output --partial 'other fields'
+    # an edited model is refused by its seal (CRC-32C) before anything is read from it
     jq -c '.body.models[0].model.k = 7' model.json > badk
     run iot-anomaly -m t2 -f a,b,c --model badk healthy
     assert_failure 65
-    assert_output --partial 'model 0: malformed'
+    assert_output --partial 'badk: checksum mismatch (crc32c)'
     jq -c '.body.models[0].model.qLimit = -1' model.json > badq
     run iot-anomaly -m t2 -f a,b,c --model badq healthy
     assert_failure 65
@@ -145,7 +146,7 @@ gen() {
         assert_success
     done
     run jq -r '.version, .body.config.method' st
-    assert_output $'4\nt2'
+    assert_output $'5\nt2'
     run iot-anomaly -m t2 -f a,b,c --baseline 200 -s st < /dev/null
     assert_failure 65
     assert_output --partial 'other options'
