@@ -1513,6 +1513,8 @@ int iot_expr_json(const struct iot_expr *e, const struct iot_val *vals, struct i
 
 void iot_expr_set_now(struct iot_expr *e, int64_t ns) { e->st->now = ns; }
 
+const char *iot_expr_error(const struct iot_expr *e) { return e->st->err; }
+
 const char *iot_expr_type_error(const struct iot_expr *e) { return e->typerr[0] ? e->typerr : NULL; }
 
 /* d: +1/-1 from a comparison, 2 for a plain use (leaves a known side alone). */

@@ -46,6 +46,10 @@ int iot_expr_json(const struct iot_expr *e, const struct iot_val *vals, struct i
  * (iot-ingest --eval) refuse it as a usage error. */
 const char *iot_expr_type_error(const struct iot_expr *e);
 
+/* The error of the last evaluation of e (int64 overflow, ...), or NULL: a result that
+ * iot_expr_number & co. report as -1 may be undefined or an error, which a tool rejects. */
+const char *iot_expr_error(const struct iot_expr *e);
+
 /* now() and ago() read this time (ns since the epoch); compile sets it to the clock once. */
 void iot_expr_set_now(struct iot_expr *e, int64_t ns);
 
