@@ -202,6 +202,29 @@ int main(void)
     V("dayofweek(datetime(1969-12-31))", "3");
     V("dayofweek(s)", "U");
     V("datetime(2024-13-01)", "C: column 10: bad datetime literal (no such date)");
+    /* more undefined and wrong-type arguments */
+    V("pow(2, missing)", "U");
+    V("substring(missing, 1)", "U");
+    V("now() + 1", "U");
+    V("ago(s)", "U");
+    V("ago(missing)", "U");
+    V("tostring(o)", "\"{\\\"k\\\":[1, 2]}\"");
+    V("dayofweek(missing)", "U");
+    V("hourofday(b)", "U");
+    V("todatetime(b)", "U");
+    V("bin(missing, 1h)", "U");
+    V("iff(b, missing, 1)", "U");
+    V("coalesce(missing, tonumber('x'), 33)", "33");
+    V("log(-1)", "U");
+    V("exp(missing)", "U");
+    V("round(2.5, missing)", "U");
+    V("lower(missing)", "U");
+    V("concat(o, b, n)", "\"{\\\"k\\\":[1, 2]}true\"");
+    V("1h * 1h", "U");
+    V("1h + 1", "U");
+    V("datetime(2024-01-01) * 2", "U");
+    V("s - ts", "U");
+    V("abs(-1h)", "\"01:00:00\"");
     /* literals */
     V("[1, 'a', missing, n]", "[1,\"a\",null,null]");
     V("{\"command\": \"slowDown\", deviceId: dev, setpoint: t * 0.9, gone: missing}",
