@@ -9,7 +9,7 @@
 
 enum { O_FORMAT = 1, O_CSVCOLS, O_CSVDELIM, O_MERGE, O_REPLAY, O_SPEED, O_REBASE, O_SCHEMA,
        O_RENAME, O_INGEST, O_SET, O_DROP, O_ASSETS, O_APREFIX, O_UNKNOWN, O_DEDUPE, O_DWIN,
-       O_DMAX, O_DEADBAND, O_SWING, O_MAXGAP, O_MAXKEYS };
+       O_DMAX, O_DEADBAND, O_SWING, O_MAXGAP, O_MAXKEYS, O_EVAL, O_WHERE, O_SELECT, O_NOW };
 
 static const struct iot_opt opts[] = {
     IOT_OPT_KEY, IOT_OPT_TIME,
@@ -27,6 +27,11 @@ static const struct iot_opt opts[] = {
     { "ingest-time", 0, IOT_ARG, "FIELD", "add the arrival time (wall clock) as FIELD", O_INGEST },
     { "set", 0, IOT_ARG, "FIELD=VALUE", "add or replace a constant field (VALUE as JSON if it parses, else a string; repeatable)", O_SET },
     { "drop", 0, IOT_ARG, "FIELD,...", "remove fields", O_DROP },
+    { NULL, 0, 0, NULL, "Computed fields and selection (expressions: iot(7)):", 0 },
+    { "eval", 0, IOT_ARG, "NAME=EXPR", "add or replace field NAME with the value of EXPR (repeatable, in order)", O_EVAL },
+    { "where", 0, IOT_ARG, "EXPR", "keep only records where EXPR is true (the rest counted as filtered)", O_WHERE },
+    { "select", 0, IOT_ARG, "FIELD,...", "write only these fields, in this order", O_SELECT },
+    { "now", 0, IOT_ARG, "TIME", "the time now() and ago() read (default: the clock, read per batch)", O_NOW },
     { NULL, 0, 0, NULL, "Enrichment:", 0 },
     { "assets", 0, IOT_ARG, "FILE", "asset registry (NDJSON or CSV) joined on the key", O_ASSETS },
     { "assets-prefix", 0, IOT_ARG, "PREFIX", "add asset fields at top level, names prefixed (default: under \"asset\")", O_APREFIX },
@@ -114,6 +119,13 @@ static void on_opt(int id, const char *arg, void *ctx)
             iot_usage("--%s: '%s': %s", id == O_SWING ? "swinging-door" : "deadband", arg, why_);
         break;
     case O_MAXGAP: opt.max_gap = iot_cli_duration("--max-gap", arg); break;
+    case O_EVAL: add_list(&opt.eval, &opt.neval, arg, 0); break;
+    case O_WHERE:
+        if (opt.where) iot_usage("--where: given twice; join the conditions with &&");
+        opt.where = arg;
+        break;
+    case O_SELECT: add_list(&opt.select, &opt.nselect, arg, ','); break;
+    case O_NOW: opt.now = iot_cli_time("--now", arg); opt.fixed_now = 1; break;
     case O_MAXKEYS: opt.max_keys = iot_cli_int("--max-keys", arg, 1, INT64_MAX / 64); break;
     }
 }

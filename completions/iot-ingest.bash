@@ -12,13 +12,14 @@ _iot_ingest() {
         -o|--output|--dead-letter|--schema|--assets) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -k|--key|-t|--time-field|--csv-columns|--speed|--rename|--ingest-time|--set|--drop|\
         --assets-prefix|--dedupe-window|--dedupe-max|--deadband|--swinging-door|--max-gap|\
-        --max-keys|--max-line) return ;;
+        --max-keys|--max-line|--eval|--where|--select|--now) return ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--key --time-field --time-unit --format --csv-columns
             --csv-delimiter --merge --replay --speed --rebase --schema --rename --ingest-time
             --set --drop --assets --assets-prefix --unknown-assets --dedupe --dedupe-window
-            --dedupe-max --deadband --swinging-door --max-gap --max-keys --output --unbuffered
+            --dedupe-max --deadband --swinging-door --max-gap --max-keys --eval --where --select --now
+            --output --unbuffered
             --dead-letter --stats --strict --quiet --max-line --help --version" -- "$cur"))
         return
     fi

@@ -304,3 +304,183 @@ max_error() {
         [ "$(jq '.dedupe_too_old // 0' stats)" -eq 0 ]
     done
 }
+
+# ---- the map stage: --eval, --where, --select (issue 15); expected values computed by python3
+# from the input, independently of the expression evaluator.
+
+map_input() {
+    cat > in.ndjson <<'J'
+{"deviceId":"cnc-01", "DeviceType":"CNC-Machine","timestamp":"2024-01-08T10:00:00Z","EventEnqueuedUtcTime":"2024-01-08T10:00:00.250Z","temperature":85.5,"vibration":7.25,"pressure":101,"big":9007199254740993}
+{"deviceId":"cnc-02","DeviceType":"CNC-Machine","timestamp":"2024-01-01T09:00:00Z","EventEnqueuedUtcTime":"2024-01-01T09:00:01Z","temperature":60,"vibration":2.5,"pressure":99.5,"big":-12}
+{"deviceId":"pump-1","DeviceType":"Pump","timestamp":"2024-01-08T11:00:00Z","EventEnqueuedUtcTime":"2024-01-08T11:00:00Z","temperature":95.25,"vibration":4.75,"pressure":"n/a","big":1}
+{"deviceId":"cnc-03","DeviceType":"CNC-Machine","timestamp":"2024-01-05T00:00:00Z","EventEnqueuedUtcTime":"2024-01-05T00:00:00.5Z","temperature":30.125,"vibration":0.5,"pressure":1e2,"big":0}
+J
+}
+
+@test "--eval: EventTime copied byte for byte, ProcessingTime from --now; untouched bytes kept" {
+    map_input
+    run iot-ingest --now 2024-01-08T12:00:00Z --eval 'EventTime = EventEnqueuedUtcTime' \
+        --eval 'ProcessingTime = now()' in.ndjson
+    assert_success
+    echo "$output" > out.ndjson
+    python3 - <<'P'
+import json
+ins = [l.rstrip("\n") for l in open("in.ndjson")]
+outs = [l.rstrip("\n") for l in open("out.ndjson")]
+assert len(ins) == len(outs) == 4
+for i, o in zip(ins, outs):
+    src = json.loads(i)
+    want_tail = ',"EventTime":"%s","ProcessingTime":"2024-01-08T12:00:00Z"}' % src["EventEnqueuedUtcTime"]
+    assert o.endswith(want_tail), (o, want_tail)
+    # every byte before the appended members is the input's, but the time rewritten to ms
+    ts = src["timestamp"]
+    assert o[: len(o) - len(want_tail)] == i[:-1].replace(ts, ts[:-1] + ".000Z", 1), o
+P
+}
+
+@test "--eval: MaintenanceStatus CRITICAL/WARNING/NORMAL by case(), as the reference architecture's CASE" {
+    map_input
+    run iot-ingest --select deviceId,MaintenanceStatus \
+        --eval 'MaintenanceStatus = case(vibration > 7, "CRITICAL", vibration > 4, "WARNING", "NORMAL")' in.ndjson
+    assert_success
+    echo "$output" > out.ndjson
+    python3 - <<'P'
+import json
+for i, o in zip(open("in.ndjson"), open("out.ndjson")):
+    v = json.loads(i)["vibration"]
+    want = "CRITICAL" if v > 7 else "WARNING" if v > 4 else "NORMAL"
+    assert json.loads(o) == {"deviceId": json.loads(i)["deviceId"], "MaintenanceStatus": want}, o
+    assert list(json.loads(o)) == ["deviceId", "MaintenanceStatus"]
+P
+}
+
+@test "--eval: latency = ingest time - event time, in ms" {
+    map_input
+    run iot-ingest --ingest-time ingestTime --eval 'latencyMs = (todatetime(ingestTime) - todatetime(timestamp)) / 1ms' in.ndjson
+    assert_success
+    echo "$output" > out.ndjson
+    python3 - <<'P'
+import json, datetime
+def t(s): return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+for o in open("out.ndjson"):
+    r = json.loads(o)
+    want = (t(r["ingestTime"]) - t(r["timestamp"])) / datetime.timedelta(milliseconds=1)
+    assert abs(r["latencyMs"] - want) < 1e-6, (r, want)
+P
+}
+
+@test "--eval: days since the last maintenance, from a date in the asset registry" {
+    map_input
+    printf '%s\n' '{"deviceId":"cnc-01","lastMaintenance":"2023-12-25T00:00:00Z"}' \
+        '{"deviceId":"cnc-02","lastMaintenance":"2023-06-30T12:00:00Z"}' > assets.ndjson
+    run iot-ingest --assets assets.ndjson --select deviceId,days \
+        --eval 'days = floor((todatetime(timestamp) - todatetime(asset.lastMaintenance)) / 1d)' --stats in.ndjson
+    assert_success
+    echo "$output" | grep -v '^{"tool"' > out.ndjson
+    python3 - <<'P'
+import json, datetime, math
+def t(s): return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+last = {json.loads(l)["deviceId"]: json.loads(l)["lastMaintenance"] for l in open("assets.ndjson")}
+got = [json.loads(l) for l in open("out.ndjson")]
+want = []
+for l in open("in.ndjson"):
+    r = json.loads(l)
+    if r["deviceId"] in last:
+        want.append({"deviceId": r["deviceId"], "days": math.floor((t(r["timestamp"]) - t(last[r["deviceId"]])) / datetime.timedelta(days=1))})
+    else:
+        want.append({"deviceId": r["deviceId"]})
+assert got == want, (got, want)
+P
+    assert_output --partial '"undefined_days":2'
+}
+
+@test "--where: Kusto's Timestamp > ago(7d) and DeviceType == \"CNC-Machine\"; the rest counted as filtered" {
+    map_input
+    run iot-ingest --now 2024-01-08T12:00:00Z --where 'timestamp > ago(7d) and DeviceType == "CNC-Machine"' --stats in.ndjson
+    assert_success
+    echo "$output" > all.txt
+    grep -v '^{"tool"' all.txt > out.ndjson
+    python3 - <<'P'
+import json, datetime
+def t(s): return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+now = t("2024-01-08T12:00:00Z")
+want = [json.loads(l)["deviceId"] for l in open("in.ndjson")
+        if t(json.loads(l)["timestamp"]) > now - datetime.timedelta(days=7) and json.loads(l)["DeviceType"] == "CNC-Machine"]
+got = [json.loads(l)["deviceId"] for l in open("out.ndjson")]
+assert got == want and len(want) == 2, (got, want)
+stats = json.loads([l for l in open("all.txt") if l.startswith('{"tool"')][0])
+assert stats["filtered"] == 2 and stats["rejected"] == 0, stats
+P
+}
+
+@test "--eval: the edge alert payload carries the value (an object literal)" {
+    map_input
+    run iot-ingest --where 'temperature > 80' --select alert \
+        --eval 'alert = {"type": "HighTemperature", "deviceId": deviceId, "value": temperature, "limit": 80}' in.ndjson
+    assert_success
+    echo "$output" > out.ndjson
+    python3 - <<'P'
+import json
+want = [{"alert": {"type": "HighTemperature", "deviceId": r["deviceId"], "value": r["temperature"], "limit": 80}}
+        for r in map(json.loads, open("in.ndjson")) if r["temperature"] > 80]
+got = [json.loads(l) for l in open("out.ndjson")]
+assert got == want and len(got) == 2, (got, want)
+P
+}
+
+@test "--eval: integers stay exact; int64 overflow dead-lettered with file:line, never wrapped" {
+    map_input
+    run iot-ingest --select deviceId,b1,b2 --eval 'b1 = big + 1' --eval 'b2 = b1 * 1000' in.ndjson
+    assert_success
+    echo "$output" > out.ndjson
+    python3 - <<'P'
+import json
+for i, o in zip(open("in.ndjson"), open("out.ndjson")):
+    b = json.loads(i)["big"]
+    assert json.loads(o) == {"deviceId": json.loads(i)["deviceId"], "b1": b + 1, "b2": (b + 1) * 1000}, o
+P
+    printf '%s\n' '{"deviceId":"a","timestamp":1,"n":9223372036854775000}' '{"deviceId":"b","timestamp":2,"n":5}' > big.ndjson
+    run iot-ingest --eval 'm = n + 1000' --dead-letter dl.ndjson big.ndjson
+    assert_success
+    assert_output '{"deviceId":"b","timestamp":"1970-01-01T00:00:02.000Z","n":5,"m":1005}'
+    run jq -c '[.kind, .source, .line, .error]' dl.ndjson
+    assert_output '["eval","big.ndjson",1,"--eval m: integer overflow in '"'+'"'"]'
+    run iot-ingest --eval 'm = n + 1000' big.ndjson
+    assert_equal "$status" 65
+    assert_output --partial "big.ndjson:1: --eval m: integer overflow in '+'"
+}
+
+@test "--eval: in order, each sees the ones before; undefined is not written and is counted" {
+    map_input
+    run iot-ingest --select p1,p2,t --stats --eval 'p1 = pressure - 1' --eval 'p2 = p1 * 2' --eval 't = tostring(p2)' in.ndjson
+    assert_success
+    assert_line -n 0 '{"p1":100,"p2":200,"t":"200"}'
+    assert_line -n 1 '{"p1":98.5,"p2":197,"t":"197"}'
+    assert_line -n 2 '{"t":""}'
+    assert_line -n 3 '{"p1":99,"p2":198,"t":"198"}'
+    assert_output --partial '"undefined_p1":1,"undefined_p2":1'
+    assert_output --partial '"select_absent":2'
+}
+
+@test "--eval/--where/--select: bad expressions and names are usage errors naming the column" {
+    map_input
+    run iot-ingest --eval 'q = (1' in.ndjson
+    assert_equal "$status" 64
+    assert_output --partial "--eval: 'q = (1': column 7: expected ')' before the end"
+    run iot-ingest --eval 'q = "a" + 1' in.ndjson
+    assert_equal "$status" 64
+    assert_output --partial "column 9: '+' needs numbers, datetimes or timespans, not a string"
+    run iot-ingest --eval 'a.b = 1' in.ndjson
+    assert_equal "$status" 64
+    assert_output --partial "NAME must be a plain member name"
+    run iot-ingest --eval 'q == 1' in.ndjson
+    assert_equal "$status" 64
+    run iot-ingest --where 'frob(1)' in.ndjson
+    assert_equal "$status" 64
+    assert_output --partial "unknown function 'frob'"
+    run iot-ingest --select 'a.b' in.ndjson
+    assert_equal "$status" 64
+    run iot-ingest --eval 'x = 1' --eval 'x = 2' in.ndjson
+    assert_equal "$status" 64
+    assert_output --partial "'x' is computed twice"
+}

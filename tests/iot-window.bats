@@ -441,3 +441,91 @@ memcap() { case "$(command -v iot-window)" in */san/*) ;; *) echo "ulimit -v 300
     assert_line --index 1 '{"deviceId":"a","windowStart":"2026-01-01T00:01:00.000Z","windowEnd":"2026-01-01T00:02:00.000Z","count":1}'
     [ -z "$stderr" ]
 }
+
+# ---- aggregates over value expressions (issue 15); expected values by python3 from the input
+
+expr_input() {
+    python3 - <<'P'
+import json, random
+random.seed(3)
+with open("in.ndjson", "w") as o:
+    for s in range(0, 600, 7):
+        for d in ("a", "b"):
+            if d == "b" and 200 <= s < 320: continue          # b is offline for two minutes
+            r = {"deviceId": d, "timestamp": "2024-01-01T00:%02d:%02dZ" % (s // 60, s % 60),
+                 "pressure": round(random.uniform(90, 110), 2), "vibration": round(random.uniform(0, 10), 3)}
+            if s % 49 == 0: r["pressure"] = "n/a"
+            o.write(json.dumps(r) + "\n")
+P
+}
+
+@test "expressions: avg(pressure - 1), sum(iff(vibration > 5, 1, 0)), count(EXPR) per window, checked by python" {
+    expr_input
+    run iot-window --tumbling 1m --label start -a 'avg(pressure - 1),sum(iff(vibration > 5, 1, 0)) as hi,count(pressure * 2) as np,max(vibration * 10) as vmax' --stats in.ndjson
+    assert_success
+    echo "$output" | grep -v '^{"tool"' > out.ndjson
+    echo "$output" | grep '^{"tool"' > stats.json
+    python3 - <<'P'
+import json, collections
+w = collections.defaultdict(list)
+for l in open("in.ndjson"):
+    r = json.loads(l); mm = int(r["timestamp"][14:16]); w[(r["deviceId"], mm)].append(r)
+bad = 0
+for l in open("out.ndjson"):
+    o = json.loads(l); rs = w[(o["deviceId"], int(o["windowStart"][14:16]))]
+    ps = [r["pressure"] - 1 for r in rs if isinstance(r["pressure"], float)]
+    bad += len(rs) - len(ps)
+    assert abs(o["avg_pressure_1"] - sum(ps) / len(ps)) < 1e-9, (o, ps)
+    assert o["hi"] == sum(1 for r in rs if r["vibration"] > 5), o
+    assert o["np"] == len(ps), o
+    assert abs(o["vmax"] - max(r["vibration"] * 10 for r in rs)) < 1e-9, o
+assert len(open("out.ndjson").readlines()) == len(w)
+s = json.load(open("stats.json"))
+assert s["undefined_pressure - 1"] == bad and s["undefined_pressure * 2"] == bad and bad > 0, s
+P
+}
+
+@test "expressions: --emit partial then --merge equals one pass" {
+    expr_input
+    A='avg(pressure - 1),sum(iff(vibration > 5, 1, 0)) as hi,min(vibration / 2) as vmin'
+    split -l 37 in.ndjson part.
+    for p in part.*; do iot-window --tumbling 1m --lateness 1h -a "$A" --emit partial "$p"; done > partials
+    iot-window --merge -a "$A" partials | sort > merged
+    iot-window --tumbling 1m --lateness 1h -a "$A" in.ndjson | sort > single
+    [ -s single ]
+    cmp merged single
+}
+
+@test "expressions: connectivity % per window (count over the expected count), computed downstream by iot-ingest --eval" {
+    expr_input
+    iot-window --tumbling 1m --label start -a 'count() as n' in.ndjson |
+        iot-ingest -t windowEnd --select deviceId,windowStart,n,connectivityPct \
+            --eval 'connectivityPct = round(n / (1m / 7s) * 100, 1)' > out.ndjson
+    python3 - <<'P'
+import json, collections
+c = collections.Counter()
+for l in open("in.ndjson"):
+    r = json.loads(l); c[(r["deviceId"], int(r["timestamp"][14:16]))] += 1
+rows = [json.loads(l) for l in open("out.ndjson")]
+assert len(rows) == len(c)
+for o in rows:
+    n = c[(o["deviceId"], int(o["windowStart"][14:16]))]
+    want = n / (60 / 7) * 100
+    assert o["n"] == n and abs(o["connectivityPct"] - round(want + 1e-12, 1)) < 1e-9, (o, want)
+assert any(o["connectivityPct"] < 50 for o in rows if o["deviceId"] == "b")
+P
+}
+
+@test "expressions: an int64 overflow rejects the record; a type error known at compile time is a usage error" {
+    printf '%s\n' '{"deviceId":"a","timestamp":1,"n":9223372036854775807}' '{"deviceId":"a","timestamp":2,"n":1}' > big.ndjson
+    run iot-window --tumbling 1m -a 'sum(n + 1) as s' --dead-letter dl.ndjson big.ndjson
+    assert_success
+    assert_output --partial '"s":2'
+    run jq -c '[.kind, .line, .error]' dl.ndjson
+    assert_output "[\"eval\",1,\"n + 1: integer overflow in '+'\"]"
+    run iot-window --tumbling 1m -a 'avg(pressure + "x")' big.ndjson
+    assert_equal "$status" 64
+    assert_output --partial "'+' needs numbers, datetimes or timespans, not a string"
+    run iot-window --tumbling 1m -a 'avg(pressure - )' big.ndjson
+    assert_equal "$status" 64
+}

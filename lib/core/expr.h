@@ -1,7 +1,11 @@
-/* expr: the condition language shared by iot-route, iot-anomaly (--rule) and iot-predict
- * (--reset-on, --label-from). Dotted field paths, numbers, strings, true/false/null,
- * == != < <= > >=, && || !, + - * / %, unary -, parentheses, `x in [a, b]`, exists(f),
- * lower(s), upper(s), startswith(s, p), endswith(s, p), contains(s, p), length(s).
+/* expr: the expression language shared by iot-route, iot-anomaly (--rule), iot-predict
+ * (--reset-on, --label-from), iot-window (--having) and iot-ingest (--eval, --where).
+ * Dotted field paths, numbers (int64 exact, double), strings, true/false/null, datetimes
+ * (datetime(...), todatetime), timespans (2d 1.5h 30m 10s 100ms), [arrays] and {objects},
+ * == != < <= > >=, && || !, + - * / %, unary -, parentheses, `x in [a, b]`, and functions
+ * (iot(7) EXPRESSIONS): exists lower upper startswith endswith contains length strlen abs
+ * floor ceil sqrt round log exp pow min max coalesce iff case tostring tonumber concat
+ * substring now ago todatetime bin hourofday dayofweek is_number is_string is_null is_bool.
  * IoT Hub rule: a condition matches only when it evaluates to exactly true; a missing field
  * or a type mismatch makes the comparison undefined, which is not a match (never an error). */
 #ifndef IOT_EXPR_H
@@ -29,6 +33,25 @@ int iot_expr_truth(const struct iot_expr *e, const struct iot_val *vals);
 /* Evaluates to a string; *s and *n point into the line or into storage owned by e, valid until
  * the next evaluation of e. Returns 0, or -1 if the result is not a string. */
 int iot_expr_string(const struct iot_expr *e, const struct iot_val *vals, const char **s, size_t *n);
+
+/* Evaluates to a value and appends its JSON text to out (a field's value as read, byte for
+ * byte; integers exact; datetimes as RFC 3339 UTC strings; timespans as "[d.]hh:mm:ss[.f]").
+ * Returns 1 (written), 0 (undefined: nothing written) or -1 (an error such as int64 overflow,
+ * *err set to static text). */
+struct iot_buf;
+int iot_expr_json(const struct iot_expr *e, const struct iot_val *vals, struct iot_buf *out, const char **err);
+
+/* A type error known at compile time ("column 13: '+' needs numbers, ... not a string"), or NULL.
+ * Conditions keep such an operand undefined (never a match); tools computing values
+ * (iot-ingest --eval) refuse it as a usage error. */
+const char *iot_expr_type_error(const struct iot_expr *e);
+
+/* The error of the last evaluation of e (int64 overflow, ...), or NULL: a result that
+ * iot_expr_number & co. report as -1 may be undefined or an error, which a tool rejects. */
+const char *iot_expr_error(const struct iot_expr *e);
+
+/* now() and ago() read this time (ns since the epoch); compile sets it to the clock once. */
+void iot_expr_set_now(struct iot_expr *e, int64_t ns);
 
 /* The fields e reads, each once (iot_fields indices, up to cap of them, compared fields first).
  * dir (may be NULL) gets +1 for a field that is only compared with larger values on the true side

@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "dedupe.h"
 #include "job.h"
+#include "mapstage.h"
 #include "recedit.h"
 #include "schema.h"
 
@@ -23,13 +24,14 @@ static struct iot_assets *assets;
 static int *afield;                 /* field index of each asset member name */
 static struct iot_dedupe *dedupe;
 static struct iot_recedit *edit;
+static struct iot_map *map;
 static struct iot_reduce *reducer;
 static struct iot_reduce_val *rvals;
 static struct iot_out *out;
 static struct iot_pace pace;
 static int64_t shift;
 static int have_shift;
-static struct iot_buf line_out, extra, keybuf, why;
+static struct iot_buf line_out, sel_out, extra, keybuf, why;
 
 static void emit(void *ctx, const char *s, size_t n)
 {
@@ -91,6 +93,18 @@ static void process(const struct iot_ingest_rec *r, void *ctx)
             }
         }
     }
+    if (iot_map_active(map)) {
+        const char *nm, *w;
+        int rc = iot_map_record(map, vals, &extra, &nm, &w);
+        if (rc < 0) {
+            iot_reject(&r->src, r->line, r->len, "eval", "--eval %s: %s", nm, w);
+            return;
+        }
+        if (rc == 1) {
+            iot_stat_add("filtered", 1);
+            return;
+        }
+    }
     int64_t t = r->t;
     if (O->rebase) {
         if (!have_shift)
@@ -100,12 +114,13 @@ static void process(const struct iot_ingest_rec *r, void *ctx)
     if (O->replay && !iot_pace_until(&pace, r->t))
         return;
     iot_recedit_apply(edit, r->line, r->len, vals, t, extra.p, extra.len, &line_out);
+    struct iot_buf *lo = iot_map_select(map, line_out.p, line_out.len, &sel_out) == 0 ? &sel_out : &line_out;
     if (!reducer) {
-        emit(NULL, line_out.p, line_out.len);
+        emit(NULL, lo->p, lo->len);
         return;
     }
     iot_reduce_vals(rvals, vals, ired, O->nred);
-    if (iot_reduce_push(reducer, keybuf.p, keybuf.len, t, rvals, line_out.p, line_out.len, emit, NULL))
+    if (iot_reduce_push(reducer, keybuf.p, keybuf.len, t, rvals, lo->p, lo->len, emit, NULL))
         iot_stat_add("reduced", 1);
 }
 
@@ -138,6 +153,9 @@ static void setup(void)
             iot_usage("--set: '%s': %s", O->set[i], why_);
     if (O->ingest_time && iot_recedit_replace(edit, O->ingest_time, &why_) != 0)
         iot_usage("--ingest-time: '%s': %s", O->ingest_time, why_);
+    if (O->neval || O->where || O->nselect)
+        map = iot_map_new(fields, edit, O->eval, O->neval, O->where, O->select, O->nselect,
+                          O->fixed_now ? O->now : iot_time_now(), O->fixed_now);
     ired = iot_xcalloc((size_t)O->nred + 1, sizeof *ired);
     for (int i = 0; i < O->nred; i++)
         ired[i] = iot_fields_add(fields, O->red_field[i]);

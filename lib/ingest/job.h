@@ -16,6 +16,11 @@ struct iot_ingest_job_opts {
     char **rename, **drop, **set;   /* as given, applied once the fields are known */
     int nrename, ndrop, nset;
     int64_t dwin, max_gap, dmax, max_keys;
+    char **eval, **select;          /* --eval NAME = EXPR (in order), --select names */
+    int neval, nselect;
+    const char *where;              /* --where EXPR */
+    int64_t now;                    /* --now (with fixed_now), else now() reads the clock */
+    int fixed_now;
     struct iot_reduce_field *red;
     char **red_field;
     int nred;

@@ -60,11 +60,12 @@ static const struct { const char *w; enum iot_agg_fn fn; unsigned need; } fns[] 
     { "rate", IOT_AGG_RATE, IOT_NEED_FL | IOT_NEED_NUM },
 };
 
-static int add_field(struct iot_aggset *s, const char *f, size_t n, bool cond)
+/* kind: 0 (a field path), IOT_NEED_COND or IOT_NEED_EXPR */
+static int add_field(struct iot_aggset *s, const char *f, size_t n, unsigned kind)
 {
     for (int i = 0; i < s->nfields; i++)
         if (strlen(s->fields[i]) == n && memcmp(s->fields[i], f, n) == 0 &&
-            cond == ((s->need[i] & IOT_NEED_COND) != 0))
+            kind == (s->need[i] & (IOT_NEED_COND | IOT_NEED_EXPR)))
             return i;
     s->fields = iot_xrealloc(s->fields, (s->nfields + 1) * sizeof *s->fields);
     s->need = iot_xrealloc(s->need, (s->nfields + 1) * sizeof *s->need);
@@ -72,7 +73,7 @@ static int add_field(struct iot_aggset *s, const char *f, size_t n, bool cond)
     memcpy(c, f, n);
     c[n] = 0;
     s->fields[s->nfields] = c;
-    s->need[s->nfields] = cond ? IOT_NEED_COND : 0;
+    s->need[s->nfields] = kind;
     return s->nfields++;
 }
 
@@ -113,15 +114,26 @@ int iot_aggset_parse(const char *spec, struct iot_aggset *s, char *err, size_t e
         p++;
         while (isspace((unsigned char)*p)) p++;
         const char *f = p;
-        bool cond = wn == 7 && memcmp(w, "countif", 7) == 0;
+        bool cond = wn == 7 && memcmp(w, "countif", 7) == 0, expr = false;
         if (cond) {
             p = cond_end(f);
             if (!p) {
                 snprintf(err, errcap, "column %d: countif( has no closing ')'", (int)(f - spec) + 1);
                 goto fail;
             }
-        } else
+        } else {
             while (is_name((unsigned char)*p)) p++;
+            const char *q = p;
+            while (isspace((unsigned char)*q)) q++;
+            if (*q && *q != ')') {          /* more than a field path: a value expression */
+                expr = true;
+                p = cond_end(f);
+                if (!p) {
+                    snprintf(err, errcap, "column %d: %.*s( has no closing ')'", (int)(f - spec) + 1, (int)wn, w);
+                    goto fail;
+                }
+            }
+        }
         size_t fnlen = (size_t)(p - f);
         while (fnlen && isspace((unsigned char)f[fnlen - 1])) fnlen--;
         while (isspace((unsigned char)*p)) p++;
@@ -172,16 +184,20 @@ int iot_aggset_parse(const char *spec, struct iot_aggset *s, char *err, size_t e
         if (it.fn == IOT_AGG_ROWS)
             iot_buf_adds(&name, "count");
         else if (cond) {
-            it.field = add_field(s, f, fnlen, true);
+            it.field = add_field(s, f, fnlen, IOT_NEED_COND);
             iot_buf_adds(&name, "countif");
         } else {
-            it.field = add_field(s, f, fnlen, false);
+            it.field = add_field(s, f, fnlen, expr ? IOT_NEED_EXPR : 0);
             s->need[it.field] |= need;
             for (size_t i = 0; i < wn; i++)
                 iot_buf_addc(&name, w[i] == '.' ? '_' : w[i]);
             iot_buf_addc(&name, '_');
-            for (size_t i = 0; i < fnlen; i++)
+            for (size_t i = 0; i < fnlen && !expr; i++)
                 if (f[i] != '`') iot_buf_addc(&name, f[i] == '.' ? '_' : f[i]);
+            for (size_t i = 0; i < fnlen && expr; i++)      /* letters and digits, runs of the rest as one '_' */
+                if (isalnum((unsigned char)f[i])) iot_buf_addc(&name, f[i]);
+                else if (name.p[name.len - 1] != '_') iot_buf_addc(&name, '_');
+            while (expr && name.p[name.len - 1] == '_') name.p[--name.len] = 0;
         }
         if (norm.len) iot_buf_addc(&norm, ',');
         iot_buf_add(&norm, w, wn);
@@ -240,6 +256,7 @@ void iot_aggset_free(struct iot_aggset *s)
 
 bool iot_aggset_numeric(const struct iot_aggset *s, int i) { return (s->need[i] & IOT_NEED_NUM) != 0; }
 bool iot_aggset_cond(const struct iot_aggset *s, int i) { return (s->need[i] & IOT_NEED_COND) != 0; }
+bool iot_aggset_expr(const struct iot_aggset *s, int i) { return (s->need[i] & IOT_NEED_EXPR) != 0; }
 
 size_t iot_agg_size(const struct iot_aggset *s)
 {

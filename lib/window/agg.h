@@ -33,7 +33,8 @@ enum iot_agg_fn {
 enum { IOT_NEED_MOM = 1, IOT_NEED_MINMAX = 2, IOT_NEED_FL = 4, IOT_NEED_VALS = 8,
        IOT_NEED_DIST = 16, IOT_NEED_NUM = 32,
        IOT_NEED_COND = 64, /* the "field" is a condition's text (countif) */
-       IOT_NEED_SQ = 128   /* sum of squares too (var, stdev); MOM alone = the sum */ };
+       IOT_NEED_SQ = 128,  /* sum of squares too (var, stdev); MOM alone = the sum */
+       IOT_NEED_EXPR = 256 /* the "field" is a value expression's text (avg(pressure - 1)) */ };
 
 struct iot_agg_item {
     enum iot_agg_fn fn;
@@ -72,6 +73,7 @@ struct iot_agg_state { int64_t rows; struct iot_fstate f[]; };
  * countif(EXPR) whose argument is a condition (balanced parentheses, quoted strings) kept as
  * the text of a field slot flagged IOT_NEED_COND: the reader evaluates it and passes kind 2
  * (true) or 0 (anything else) in that slot; countif's value is the slot's non-null count.
+ * Arguments that are value expressions are slots flagged IOT_NEED_EXPR (iot_aggset_expr).
  * Default names: avg_temperature, count, countif (a second countif needs 'as NAME'). On error
  * returns -1 with a message in err. The set owns its strings (iot_aggset_free). */
 int iot_aggset_parse(const char *spec, struct iot_aggset *set, char *err, size_t errcap);
@@ -80,6 +82,11 @@ void iot_aggset_free(struct iot_aggset *set);
 bool iot_aggset_numeric(const struct iot_aggset *set, int i);
 /* True if slot i is a countif condition (fields[i] is its text), not a field path. */
 bool iot_aggset_cond(const struct iot_aggset *set, int i);
+/* True if slot i is a value expression (fields[i] is its text): an argument that is more than a
+ * field path, such as avg(pressure - 1) or sum(iff(vibration > 5, 1, 0)) (iot(7) EXPRESSIONS).
+ * A field name may hold '-', so pressure-1 without spaces is a field; its default output name
+ * is the function and the text's letters and digits joined by '_' (avg_pressure_1). */
+bool iot_aggset_expr(const struct iot_aggset *set, int i);
 
 size_t iot_agg_size(const struct iot_aggset *set);       /* bytes of one state */
 void iot_agg_init(const struct iot_aggset *set, struct iot_agg_state *st);

@@ -27,13 +27,28 @@ int iot_aggrec_open(struct iot_aggrec *r, const struct iot_aggrec_cfg *cfg, char
     int nf = r->set.nfields;
     r->agg_idx = iot_xcalloc((size_t)nf + 1, sizeof *r->agg_idx);
     r->cond = iot_xcalloc((size_t)nf + 1, sizeof *r->cond);
+    r->xpr = iot_xcalloc((size_t)nf + 1, sizeof *r->xpr);
+    r->ustat = iot_xcalloc((size_t)nf + 1, sizeof *r->ustat);
     r->in = iot_xcalloc((size_t)nf + 1, sizeof *r->in);
     for (int i = 0; i < nf; i++) {
+        char e[200];
+        if (iot_aggset_expr(&r->set, i)) {
+            r->agg_idx[i] = -1;
+            r->xpr[i] = iot_expr_compile(r->set.fields[i], r->f, e, sizeof e);
+            const char *te = r->xpr[i] ? iot_expr_type_error(r->xpr[i]) : NULL;
+            if (!r->xpr[i] || te) {
+                snprintf(err, errcap, "(%s): %s", r->set.fields[i], te ? te : e);
+                return -1;
+            }
+            struct iot_buf st = { 0 };
+            iot_buf_addf(&st, "undefined_%s", r->set.fields[i]);
+            r->ustat[i] = st.p;    /* kept for --stats until exit */
+            continue;
+        }
         if (!iot_aggset_cond(&r->set, i)) {
             r->agg_idx[i] = iot_fields_add(r->f, r->set.fields[i]);
             continue;
         }
-        char e[200];
         r->agg_idx[i] = -1;
         r->cond[i] = iot_expr_compile(r->set.fields[i], r->f, e, sizeof e);
         if (!r->cond[i]) {
@@ -80,6 +95,23 @@ int iot_aggrec_scan_key(struct iot_aggrec *r, const char *line, size_t len, cons
     return 0;
 }
 
+/* An iot_val for JSON text an expression wrote. */
+static void val_of_json(const char *p, size_t n, struct iot_val *v)
+{
+    memset(v, 0, sizeof *v);
+    v->p = p;
+    v->n = n;
+    switch (p[0]) {
+    case '"': v->type = IOT_J_STR; v->esc = memchr(p, '\\', n) != NULL; break;
+    case '{': v->type = IOT_J_OBJ; break;
+    case '[': v->type = IOT_J_ARR; break;
+    case 't': v->type = IOT_J_TRUE; break;
+    case 'f': v->type = IOT_J_FALSE; break;
+    case 'n': v->type = IOT_J_NULL; break;
+    default: v->type = IOT_J_NUM; break;
+    }
+}
+
 int iot_aggrec_read(struct iot_aggrec *r, const char *line, size_t len, const struct iot_src *src)
 {
     const char *err, *why;
@@ -104,7 +136,30 @@ int iot_aggrec_read(struct iot_aggrec *r, const char *line, size_t len, const st
             if (iot_expr_match(r->cond[i], r->vals)) x->kind = 2;
             continue;
         }
-        const struct iot_val *v = &r->vals[r->agg_idx[i]];
+        struct iot_val xv;
+        const struct iot_val *v;
+        if (r->xpr[i]) {
+            const char *xe;
+            int rc;
+            if (s->need[i] & IOT_NEED_NUM) {       /* the fast path: a number or nothing */
+                rc = iot_expr_number(r->xpr[i], r->vals, &x->v);
+                if (rc == 0) { x->kind = 1; continue; }
+                xe = iot_expr_error(r->xpr[i]);
+            } else {
+                iot_buf_reset(&r->xtext);
+                rc = iot_expr_json(r->xpr[i], r->vals, &r->xtext, &xe);
+                if (rc > 0) { val_of_json(r->xtext.p, r->xtext.len, &xv); v = &xv; goto have; }
+                xe = rc < 0 ? xe : NULL;
+            }
+            if (xe) {
+                iot_reject(src, line, len, "eval", "%s: %s", s->fields[i], xe);
+                return -1;
+            }
+            iot_stat_add(r->ustat[i], 1);
+            continue;
+        }
+        v = &r->vals[r->agg_idx[i]];
+    have:
         if (v->type == IOT_J_ABSENT || v->type == IOT_J_NULL) continue;
         if (v->type == IOT_J_NUM && iot_val_num(v, &x->v) == 0) {
             x->kind = 1;
@@ -145,6 +200,10 @@ void iot_aggrec_put_keys(const struct iot_aggrec *r, struct iot_buf *b, const ch
 void iot_aggrec_close(struct iot_aggrec *r)
 {
     for (int i = 0; i < r->set.nfields; i++) iot_expr_free(r->cond ? r->cond[i] : NULL);
+    for (int i = 0; i < r->set.nfields; i++) iot_expr_free(r->xpr ? r->xpr[i] : NULL);
+    free(r->xpr);
+    free(r->ustat);
+    iot_buf_free(&r->xtext);
     iot_aggset_free(&r->set);
     iot_fields_free(r->f);
     iot_strv_free(r->key_names);

@@ -34,9 +34,11 @@ struct iot_aggrec {
     /* private */
     int *key_idx, time_idx, *agg_idx;
     struct iot_expr **cond;      /* per slot: the compiled countif condition, or NULL */
+    struct iot_expr **xpr;       /* per slot: the compiled value expression, or NULL */
+    const char **ustat;          /* per expression slot: "undefined_<text>" for --stats */
     int time_unit;
     bool skip_bad;
-    struct iot_buf kb, tmp;
+    struct iot_buf kb, tmp, xtext;
 };
 
 /* Parses the aggregates, compiles countif conditions and registers every field. Refuses (-1,
@@ -47,7 +49,9 @@ int iot_aggrec_open(struct iot_aggrec *r, const struct iot_aggrec_cfg *cfg, char
 /* Registers one more field path after open (vals grows); returns its index in r->vals. */
 int iot_aggrec_field(struct iot_aggrec *r, const char *path);
 /* Scans line: key, time and inputs. Returns 0, or -1 after iot_reject (kinds "bad json",
- * "missing time", "bad time", "bad value"); --bad-value skip counts "bad_value_skipped". */
+ * "missing time", "bad time", "bad value", "eval" for an expression error such as int64
+ * overflow); --bad-value skip counts "bad_value_skipped". An expression slot whose value is
+ * undefined (or not a number for a numeric aggregate) is absent, counted "undefined_<text>". */
 int iot_aggrec_read(struct iot_aggrec *r, const char *line, size_t len, const struct iot_src *src);
 /* Scans line and sets the key only (no time, no inputs): for rows that are not telemetry
  * (partials). Returns 0, or -1 with the scanner's message in *err (nothing rejected). */

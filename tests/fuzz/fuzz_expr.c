@@ -1,11 +1,14 @@
 /* libFuzzer target: the expression language (lib/core/expr) of iot-route, iot-anomaly --rule and
  * iot-predict --reset-on/--label-from. Input: an expression, a newline, then NDJSON records to
  * evaluate it on. Compiling must refuse or succeed with a message (never crash, never loop);
- * evaluation must give consistent answers: match is true exactly when truth is 1. `make fuzz`. */
+ * evaluation must give consistent answers: match is true exactly when truth is 1, and a value
+ * written by iot_expr_json is valid JSON (wrapped as {"v":...}, the record scanner accepts it).
+ * `make fuzz`. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fuzz.h"
+#include "core/buf.h"
 #include "core/expr.h"
 #include "core/rec.h"
 
@@ -46,6 +49,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 size_t sn;
                 if (iot_expr_string(e, v, &s, &sn) == 0 && sn && !s) abort();
                 if (iot_expr_match(e, v) != m) abort();     /* evaluation has no memory */
+                struct iot_buf j = { 0 };
+                const char *xe = NULL;
+                iot_buf_adds(&j, "{\"v\":");
+                int rc = iot_expr_json(e, v, &j, &xe);
+                if (rc < 0 && !xe) abort();             /* an error always says why */
+                if (rc > 0) {
+                    iot_buf_addc(&j, '}');
+                    if (iot_rec_scan(NULL, j.p, j.len, NULL, &serr)) abort();
+                }
+                iot_buf_free(&j);
             }
             free(line);
             records++;
