@@ -589,3 +589,19 @@ void iot_rec_close(struct iot_out *o)
     iot_out_putc(o, '}');
     iot_out_eol(o);
 }
+
+void iot_val_of_json(const char *p, size_t n, struct iot_val *v)
+{
+    memset(v, 0, sizeof *v);
+    v->p = p;
+    v->n = n;
+    switch (p[0]) {
+    case '"': v->type = IOT_J_STR; v->esc = memchr(p, '\\', n) != NULL; break;
+    case '{': v->type = IOT_J_OBJ; break;
+    case '[': v->type = IOT_J_ARR; break;
+    case 't': v->type = IOT_J_TRUE; break;
+    case 'f': v->type = IOT_J_FALSE; break;
+    case 'n': v->type = IOT_J_NULL; break;
+    default: v->type = IOT_J_NUM; break;
+    }
+}

@@ -55,6 +55,9 @@ bool iot_val_streq(const struct iot_val *v, const char *s, size_t n);
  * Returns 0, or -1 with a reason in *why ("not a timestamp", "no UTC offset", ...). */
 int iot_val_time(const struct iot_val *v, int unit, int64_t *ns, const char **why);
 
+/* Describes JSON text p[0..n) (a valid value a tool wrote itself, e.g. an expression's result)
+ * as an iot_val, its type read from the first byte. */
+void iot_val_of_json(const char *p, size_t n, struct iot_val *v);
 /* Parses a JSON string literal at p (starting at '"') into b; returns bytes consumed or -1. */
 long iot_json_unquote(const char *p, size_t n, struct iot_buf *b);
 

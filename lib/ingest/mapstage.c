@@ -111,22 +111,6 @@ struct iot_map *iot_map_new(struct iot_fields *f, struct iot_recedit *edit, char
 
 int iot_map_active(const struct iot_map *m) { return m && (m->nev || m->where); }
 
-/* An iot_val for JSON text the map made (a computed value). */
-static void val_of_json(const char *p, size_t n, struct iot_val *v)
-{
-    memset(v, 0, sizeof *v);
-    v->p = p;
-    v->n = n;
-    switch (p[0]) {
-    case '"': v->type = IOT_J_STR; v->esc = memchr(p, '\\', n) != NULL; break;
-    case '{': v->type = IOT_J_OBJ; break;
-    case '[': v->type = IOT_J_ARR; break;
-    case 't': v->type = IOT_J_TRUE; break;
-    case 'f': v->type = IOT_J_FALSE; break;
-    case 'n': v->type = IOT_J_NULL; break;
-    default: v->type = IOT_J_NUM; break;
-    }
-}
 
 static void set_now(struct iot_map *m, int64_t now)
 {
@@ -172,7 +156,7 @@ int iot_map_record(struct iot_map *m, const struct iot_val *vals, struct iot_buf
         }
         /* later expressions see this value; the buffer may move, so pointers are set below */
         for (int j = 0; j <= i; j++)
-            if (m->ev[j].defined) val_of_json(m->vbuf.p + m->ev[j].off, m->ev[j].len, &m->vals[m->ev[j].field]);
+            if (m->ev[j].defined) iot_val_of_json(m->vbuf.p + m->ev[j].off, m->ev[j].len, &m->vals[m->ev[j].field]);
     }
     if (m->where && !iot_expr_match(m->where, m->vals)) return 1;
     for (int i = 0; i < m->nev; i++) {

@@ -95,22 +95,6 @@ int iot_aggrec_scan_key(struct iot_aggrec *r, const char *line, size_t len, cons
     return 0;
 }
 
-/* An iot_val for JSON text an expression wrote. */
-static void val_of_json(const char *p, size_t n, struct iot_val *v)
-{
-    memset(v, 0, sizeof *v);
-    v->p = p;
-    v->n = n;
-    switch (p[0]) {
-    case '"': v->type = IOT_J_STR; v->esc = memchr(p, '\\', n) != NULL; break;
-    case '{': v->type = IOT_J_OBJ; break;
-    case '[': v->type = IOT_J_ARR; break;
-    case 't': v->type = IOT_J_TRUE; break;
-    case 'f': v->type = IOT_J_FALSE; break;
-    case 'n': v->type = IOT_J_NULL; break;
-    default: v->type = IOT_J_NUM; break;
-    }
-}
 
 int iot_aggrec_read(struct iot_aggrec *r, const char *line, size_t len, const struct iot_src *src)
 {
@@ -148,7 +132,7 @@ int iot_aggrec_read(struct iot_aggrec *r, const char *line, size_t len, const st
             } else {
                 iot_buf_reset(&r->xtext);
                 rc = iot_expr_json(r->xpr[i], r->vals, &r->xtext, &xe);
-                if (rc > 0) { val_of_json(r->xtext.p, r->xtext.len, &xv); v = &xv; goto have; }
+                if (rc > 0) { iot_val_of_json(r->xtext.p, r->xtext.len, &xv); v = &xv; goto have; }
                 xe = rc < 0 ? xe : NULL;
             }
             if (xe) {
