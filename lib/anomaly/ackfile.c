@@ -63,7 +63,7 @@ static void add(struct iot_acks *q, const char *line, size_t len)
         iot_reject(&q->src, line, len, "bad ack", "time: %s", why);
         return;
     }
-    if (!iot_key_build(&q->kb, q->vals, q->kidx, q->nkeys) && q->nkeys) {
+    if (!iot_key_build(&q->kb, q->vals, q->kidx, q->nkeys)) {
         iot_reject(&q->src, line, len, "bad ack", "missing key field");
         return;
     }

@@ -175,7 +175,7 @@ static void record(struct mvctx *c, const char *line, size_t len, const struct i
             return;
         }
     }
-    if (!iot_key_build(&c->kb, c->vals, c->kidx, c->nkeys) && c->nkeys) {
+    if (!iot_key_build(&c->kb, c->vals, c->kidx, c->nkeys)) {
         iot_reject(src, line, len, "missing key", "%s: missing key field", j->key);
         return;
     }
@@ -425,8 +425,7 @@ void iot_mvjob_run(const struct iot_mvjob *j, char **paths, int npaths, size_t m
 {
     struct mvctx c = { .j = j, .o = o };
     c.f = iot_fields_new();
-    char **keys = NULL;
-    if (strcmp(j->key, "none") != 0) keys = iot_split(j->key, ',', &c.nkeys);
+    char **keys = iot_key_names(j->key, &c.nkeys);
     c.kidx = iot_xcalloc((size_t)c.nkeys + 1, sizeof *c.kidx);
     for (int k = 0; k < c.nkeys; k++)
         c.kidx[k] = iot_fields_add(c.f, keys[k]);
@@ -448,11 +447,8 @@ void iot_mvjob_run(const struct iot_mvjob *j, char **paths, int npaths, size_t m
     size_t len;
     struct iot_src src;
     while (!iot_stop_requested && iot_in_next(in, &line, &len, &src)) {
-        const char *err;
-        if (iot_rec_scan(c.f, line, len, c.vals, &err) < 0) {
-            iot_reject(&src, line, len, "bad json", "%s", err);
+        if (iot_rec_read(c.f, line, len, c.vals, &src) < 0)
             continue;
-        }
         record(&c, line, len, &src);
     }
     iot_in_close(in);

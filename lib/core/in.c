@@ -13,6 +13,7 @@
 #include "merge.h"
 #include "out.h"
 #include "rec.h"
+#include "time.h"
 
 #define READ_CHUNK (256 * 1024)
 
@@ -322,6 +323,17 @@ void iot_in_merge_by(struct iot_in *in, const char *time_field, int time_unit)
         in->pend[i].t = INT64_MIN;
     }
     in->m = iot_merge_new(in->n, pull, in);
+}
+
+int iot_in_idle(struct iot_in *in, int64_t idle, int64_t *since, int64_t *quiet)
+{
+    int ms = (int)(idle / IOT_NS_PER_MS);
+    if (iot_in_wait(in, ms > 0 ? ms : 1)) return 0;
+    int64_t now = iot_time_mono();
+    *quiet = now - *since;
+    *since = now;
+    iot_stat_add("idle_advances", 1);
+    return 1;
 }
 
 int64_t iot_in_merge_disorder(const struct iot_in *in) { return in->merged_out_of_order; }

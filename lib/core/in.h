@@ -42,6 +42,10 @@ int iot_in_wait(struct iot_in *in, int timeout_ms);
  * should be in order by itself; a line whose time cannot be read goes out in its operand's
  * place for the tool to report. Call once, before the first iot_in_next. */
 void iot_in_merge_by(struct iot_in *in, const char *time_field, int time_unit);
+/* --idle: waits up to idle ns (wall clock) for input. Returns 0 when input (or its end) is
+ * ready; otherwise 1, with *quiet the wall time since *since (which moves to now), so that the
+ * caller advances event time by it, and counts idle_advances. */
+int iot_in_idle(struct iot_in *in, int64_t idle, int64_t *since, int64_t *quiet);
 /* Lines of merged operands that were earlier than their operand's previous line. */
 int64_t iot_in_merge_disorder(const struct iot_in *in);
 void iot_in_close(struct iot_in *in);

@@ -1,5 +1,26 @@
+#include <stdlib.h>
 #include <string.h>
+#include "cli.h"
 #include "key.h"
+
+char **iot_key_names(const char *spec, int *n)
+{
+    if (!spec || !*spec) spec = "deviceId";
+    if (strcmp(spec, "none") == 0) {
+        *n = 0;
+        return iot_xcalloc(1, sizeof(char *));
+    }
+    return iot_split(spec, ',', n);
+}
+
+int *iot_key_fields(struct iot_fields *f, const char *spec, int *n)
+{
+    char **names = iot_key_names(spec, n);
+    int *idx = iot_xcalloc((size_t)*n + 1, sizeof *idx);
+    for (int i = 0; i < *n; i++) idx[i] = iot_fields_add(f, names[i]);
+    iot_strv_free(names);
+    return idx;
+}
 
 void iot_key_part(const struct iot_val *v, struct iot_buf *b)
 {
@@ -19,7 +40,7 @@ void iot_key_part(const struct iot_val *v, struct iot_buf *b)
 
 int iot_key_build(struct iot_buf *b, const struct iot_val *vals, const int *idx, int n)
 {
-    int present = 0;
+    int present = n == 0;
     iot_buf_reset(b);
     iot_buf_add(b, "", 0);
     for (int i = 0; i < n; i++) {

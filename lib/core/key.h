@@ -10,10 +10,18 @@
 #include "buf.h"
 #include "rec.h"
 
+/* The key fields of -k SPEC, by the one rule for every tool: NULL or "" is "deviceId", "none" is
+ * no field at all (one group for every record), else comma-separated paths. Returns a
+ * NULL-terminated vector of names (caller frees with iot_strv_free); *n gets their count. */
+char **iot_key_names(const char *spec, int *n);
+/* The same fields added to f: returns their indexes (n of them, caller frees; never NULL). */
+int *iot_key_fields(struct iot_fields *f, const char *spec, int *n);
+
 /* Appends the key part of v to b. */
 void iot_key_part(const struct iot_val *v, struct iot_buf *b);
 /* Resets b and builds the key of vals[idx[0..n-1]] into it (b->p is valid, maybe "", after).
- * Returns how many parts were present (neither absent nor null). */
+ * Returns how many parts were present (neither absent nor null); with no key fields (-k none)
+ * the one global key is always present: 1. */
 int iot_key_build(struct iot_buf *b, const struct iot_val *vals, const int *idx, int n);
 /* The same key bytes without a copy where possible: for one string part without escapes,
  * *key points into the line; otherwise the key is built in b. Returns the present count. */

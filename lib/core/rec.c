@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "buf.h"
+#include "diag.h"
 #include "out.h"
 #include "rec.h"
 #include "time.h"
@@ -604,4 +605,13 @@ void iot_val_of_json(const char *p, size_t n, struct iot_val *v)
     case 'n': v->type = IOT_J_NULL; break;
     default: v->type = IOT_J_NUM; break;
     }
+}
+
+int iot_rec_read(const struct iot_fields *f, const char *line, size_t len, struct iot_val *vals,
+                 const struct iot_src *src)
+{
+    const char *err;
+    if (iot_rec_scan(f, line, len, vals, &err) == 0) return 0;
+    iot_reject(src, line, len, "bad json", "%s", err);
+    return -1;
 }

@@ -39,6 +39,12 @@ void iot_fields_free(struct iot_fields *f);
 int iot_rec_scan(const struct iot_fields *f, const char *line, size_t len,
                  struct iot_val *vals, const char **err);
 
+/* iot_rec_scan for a tool's input: a line that is not a JSON object is rejected through
+ * core/diag (kind "bad json", the reason at src) and -1 returned; 0 otherwise. */
+struct iot_src;
+int iot_rec_read(const struct iot_fields *f, const char *line, size_t len, struct iot_val *vals,
+                 const struct iot_src *src);
+
 /* Accessors. Return 0 on success, -1 on type mismatch (nothing written). */
 /* The one numeric-value rule (iot(7), VALUES): a value is a number only when it is a JSON number
  * whose double is finite. Numeric strings ("42"), NaN/Infinity text and 1e999 are not numbers;

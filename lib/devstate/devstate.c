@@ -38,7 +38,7 @@ struct iot_devstate *iot_devstate_new(const struct iot_devstate_cfg *cfg, struct
     s->out = out;
     s->tab = iot_keytab_new(sizeof(struct iot_dev), cfg->max_keys);
     s->f = iot_fields_new();
-    s->key_names = iot_split(cfg->key ? cfg->key : "deviceId", ',', &s->nkey);
+    s->key_names = iot_key_names(cfg->key, &s->nkey);
     s->key_idx = iot_xcalloc((size_t)s->nkey + 1, sizeof *s->key_idx);
     for (int i = 0; i < s->nkey; i++) s->key_idx[i] = iot_fields_add(s->f, s->key_names[i]);
     s->time_idx = iot_fields_add(s->f, cfg->time_field ? cfg->time_field : "timestamp");
@@ -302,11 +302,9 @@ static bool is_own(struct iot_devstate *s, const struct member *m)
 
 static int add(struct iot_devstate *s, const char *line, size_t len, const struct iot_src *src, bool desired)
 {
-    const char *err, *why;
-    if (iot_rec_scan(s->f, line, len, s->vals, &err)) {
-        iot_reject(src, line, len, "bad json", "%s", err);
+    const char *why;
+    if (iot_rec_read(s->f, line, len, s->vals, src) < 0)
         return -1;
-    }
     desired = desired || iot_val_streq(&s->vals[s->mt_idx], "desired", 7);
     const struct iot_val *tv = &s->vals[s->time_idx];
     int64_t t = s->wm;

@@ -49,16 +49,11 @@ void iot_statejob_run(const struct iot_statejob *j, char **paths, int n, size_t 
     int64_t last_snap = iot_time_mono(), last_commit = last_snap;
     int64_t quiet_since = j->idle ? iot_time_mono() : 0;
     while (!iot_stop_requested) {
-        if (j->idle) {
-            int ms = (int)(j->idle / IOT_NS_PER_MS);
-            if (!iot_in_wait(in, ms > 0 ? ms : 1)) {
-                int64_t now = iot_time_mono();
-                iot_devstate_advance(s, now - quiet_since);
-                quiet_since = now;
-                iot_stat_add("idle_advances", 1);
-                if (db) iot_devdb_commit(db, s);
-                continue;
-            }
+        int64_t quiet;
+        if (j->idle && iot_in_idle(in, j->idle, &quiet_since, &quiet)) {
+            iot_devstate_advance(s, quiet);
+            if (db) iot_devdb_commit(db, s);
+            continue;
         }
         if (db && since && !iot_in_wait(in, 0)) {           /* the input would block: publish */
             iot_devdb_commit(db, s);

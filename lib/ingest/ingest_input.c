@@ -150,10 +150,8 @@ const struct iot_ingest_rec *iot_ingest_input_next(struct iot_ingest_input *in)
         if (k == 0)
             continue;
         /* a CSV record is valid JSON by construction and its values are filled already */
-        if (!in->c && iot_rec_scan(o->fields, line, len, r->vals, &err) != 0) {
-            iot_reject(&r->src, line, len, "bad json", "%s", err);
+        if (!in->c && iot_rec_read(o->fields, line, len, r->vals, &r->src) < 0)
             continue;
-        }
         const struct iot_val *tv = &r->vals[o->time_index];
         const char *tf = iot_fields_path(o->fields, o->time_index);
         if (tv->type == IOT_J_ABSENT) {

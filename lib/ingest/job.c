@@ -131,7 +131,7 @@ static void setup(void)
     IN->fields = fields;
     IN->time_index = iot_fields_add(fields, O->time_field);
     int nk;
-    char **keys = iot_split(O->key, ',', &nk);
+    char **keys = iot_key_names(O->key, &nk);
     IN->key0 = iot_fields_count(fields), IN->nkeys = nk;
     for (int i = 0; i < nk; i++)
         if (iot_fields_add(fields, keys[i]) != IN->key0 + i)

@@ -27,12 +27,7 @@ static void setup(struct reader *r, const struct iot_plot_cfg *c)
 {
     struct iot_buf b = { 0 };
     r->f = iot_fields_new();
-    int nk;
-    char **kp = iot_split(c->key, ',', &nk);
-    r->nkey = nk;
-    r->key = iot_xcalloc((size_t)nk, sizeof *r->key);
-    for (int i = 0; i < nk; i++) r->key[i] = iot_fields_add(r->f, kp[i]);
-    iot_strv_free(kp);
+    r->key = iot_key_fields(r->f, c->key, &r->nkey);
     r->t = iot_fields_add(r->f, c->time_field);
     r->wstart = iot_fields_add(r->f, "windowStart");
     r->wend = iot_fields_add(r->f, "windowEnd");
@@ -173,11 +168,9 @@ out:
 static void record(struct iot_plot_data *d, struct reader *r, const char *line, size_t len,
                    const struct iot_src *src, struct iot_buf *kb)
 {
-    const char *err, *why;
-    if (iot_rec_scan(r->f, line, len, r->vals, &err)) {
-        iot_reject(src, line, len, "bad json", "%s", err);
+    const char *why;
+    if (iot_rec_read(r->f, line, len, r->vals, src) < 0)
         return;
-    }
     const struct iot_plot_cfg *c = &d->cfg;
     bool is_alert = r->vals[r->atype].type == IOT_J_STR, any = is_alert;
     for (int i = 0; i < c->nfields && !any; i++)

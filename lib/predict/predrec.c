@@ -27,8 +27,8 @@ struct iot_predrec *iot_predrec_new(const struct iot_featspec *s, const struct i
     r->key = key;
     r->time_field = time_field;
     r->F = iot_fields_new();
-    r->keys = iot_split(key, ',', &r->nkeys);
-    r->kidx = iot_xcalloc((size_t)r->nkeys, sizeof *r->kidx);
+    r->keys = iot_key_names(key, &r->nkeys);
+    r->kidx = iot_xcalloc((size_t)r->nkeys + 1, sizeof *r->kidx);
     for (int k = 0; k < r->nkeys; k++)
         r->kidx[k] = iot_fields_add(r->F, r->keys[k]);
     r->tidx = iot_fields_add(r->F, time_field);
@@ -78,11 +78,8 @@ const struct iot_val *iot_predrec_extra(const struct iot_predrec *r)
 
 int iot_predrec_read(struct iot_predrec *r, const char *line, size_t len, const struct iot_src *src)
 {
-    const char *err;
-    if (iot_rec_scan(r->F, line, len, r->vals, &err) < 0) {
-        iot_reject(src, line, len, "bad json", "%s", err);
+    if (iot_rec_read(r->F, line, len, r->vals, src) < 0)
         return -1;
-    }
     if (!iot_key_build(&r->kb, r->vals, r->kidx, r->nkeys)) {
         iot_reject(src, line, len, "missing key", "%s: missing key field", r->key);
         return -1;

@@ -19,14 +19,7 @@ int iot_predict_train(const struct iot_predict_train_job *j)
 {
     const double t0 = now_s();
     struct iot_trainset *ts = iot_trainset_new(&j->t, iot_train_spec(j->features));
-    struct iot_in *in = iot_in_open(j->io.inputs, j->io.ninputs, j->io.max_line);
-    iot_in_merge_by(in, j->t.time_field, j->t.time_unit);   /* several inputs: one stream in time order */
-    char *line;
-    size_t len;
-    struct iot_src src;
-    while (!iot_stop_requested && iot_in_next(in, &line, &len, &src))
-        iot_trainset_line(ts, line, len, &src);
-    iot_in_close(in);
+    iot_trainset_read(ts, j->io.inputs, j->io.ninputs, j->io.max_line);
     iot_trainset_finish(ts);
 
     struct iot_trainset_rows d = iot_trainset_rows(ts);

@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include "core/cli.h"
 #include "core/keytab.h"
+#include "core/in.h"
+#include "core/key.h"
 #include "predrec.h"
 #include "train.h"
 
@@ -123,7 +125,7 @@ static char **discover(const struct iot_trainset *ts, int *count)
 {
     const struct iot_train_opts *o = &ts->o;
     int nk, nb = 0;
-    char **keys = iot_split(o->key, ',', &nk), **by = o->std_by ? iot_split(o->std_by, ',', &nb) : NULL;
+    char **keys = iot_key_names(o->key, &nk), **by = o->std_by ? iot_split(o->std_by, ',', &nb) : NULL;
     char **names = iot_xcalloc(1, sizeof *names);
     int nn = 0;
     for (size_t i = 0; i < ts->nheld; i++) {
@@ -486,4 +488,16 @@ void iot_trainset_free(struct iot_trainset *ts)
     free(ts->sx);
     free(ts->rows); free(ts->x); free(ts->X); free(ts->y); free(ts->rk);
     free(ts);
+}
+
+void iot_trainset_read(struct iot_trainset *ts, char **inputs, int n, size_t max_line)
+{
+    struct iot_in *in = iot_in_open(inputs, n, max_line);
+    iot_in_merge_by(in, ts->o.time_field, ts->o.time_unit);   /* one stream in time order */
+    char *line;
+    size_t len;
+    struct iot_src src;
+    while (!iot_stop_requested && iot_in_next(in, &line, &len, &src))
+        iot_trainset_line(ts, line, len, &src);
+    iot_in_close(in);
 }

@@ -40,6 +40,9 @@ struct iot_featspec *iot_train_spec(const char *features);
 struct iot_trainset *iot_trainset_new(const struct iot_train_opts *o, struct iot_featspec *spec);
 /* One input line (bad lines go to iot_reject). */
 void iot_trainset_line(struct iot_trainset *ts, const char *line, size_t len, const struct iot_src *src);
+/* Feeds every line of inputs[0..n) (none = stdin; several merged in event-time order) to ts,
+ * until the end or iot_stop_requested. */
+void iot_trainset_read(struct iot_trainset *ts, char **inputs, int n, size_t max_line);
 /* After the last line: labels, fitting, features. Exits 65 when nothing can be trained on
  * (no fields, no features left, no labelled rows, one class only). */
 void iot_trainset_finish(struct iot_trainset *ts);

@@ -70,14 +70,7 @@ int iot_predict_tune(const struct iot_tune_job *j)
     const bool spans = spec == NULL;        /* the span is searched with the auto features */
     if (spans) { to.alphas = SPAN; to.nalphas = N(SPAN); }
     struct iot_trainset *ts = iot_trainset_new(&to, spec);
-    struct iot_in *in = iot_in_open(j->base.io.inputs, j->base.io.ninputs, j->base.io.max_line);
-    iot_in_merge_by(in, to.time_field, to.time_unit);
-    char *line;
-    size_t len;
-    struct iot_src src;
-    while (!iot_stop_requested && iot_in_next(in, &line, &len, &src))
-        iot_trainset_line(ts, line, len, &src);
-    iot_in_close(in);
+    iot_trainset_read(ts, j->base.io.inputs, j->base.io.ninputs, j->base.io.max_line);
     iot_trainset_finish(ts);
     const struct iot_trainset_rows d = iot_trainset_rows(ts);
     const struct iot_featspec *s = iot_trainset_spec(ts);

@@ -119,10 +119,8 @@ static bool route_line(struct loop *L, const char *line, size_t len, const struc
 {
     const char *why;
     struct iot_routes *rt = L->rt;
-    if (iot_rec_scan(L->f, line, len, L->vals, &why) < 0) {
-        iot_reject(src, line, len, "bad json", "%s", why);
+    if (iot_rec_read(L->f, line, len, L->vals, src) < 0)
         return true;
-    }
     int nsel = 0;
     bool any = false;
     for (int i = 0; i < rt->n; i++) {
@@ -248,9 +246,7 @@ int iot_routejob_run(const struct iot_routejob *j, char **paths, int npaths)
 
     struct loop L = { .j = j, .rt = &rt, .f = f, .eps = eps };
     L.tfield = iot_fields_add(f, j->time_field ? j->time_field : "timestamp");
-    char **keys = iot_split(j->key ? j->key : "deviceId", ',', &L.nkeys);
-    L.kfield = iot_xcalloc((size_t)L.nkeys + 1, sizeof *L.kfield);
-    for (int i = 0; i < L.nkeys; i++) L.kfield[i] = iot_fields_add(f, keys[i]);
+    L.kfield = iot_key_fields(f, j->key, &L.nkeys);
 
     bool ok = true;
     if (j->check) {
@@ -274,6 +270,5 @@ int iot_routejob_run(const struct iot_routejob *j, char **paths, int npaths)
     free(L.vals);
     free(L.sel);
     free(L.kfield);
-    iot_strv_free(keys);
     return ok ? 0 : IOT_EX_IOERR;
 }

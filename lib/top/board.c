@@ -27,10 +27,7 @@ void iot_board_init(struct iot_board *b, const struct iot_board_cfg *cfg)
     b->devs = iot_keytab_new(sizeof(struct iot_dev), cfg->max_keys);
     struct scan *s = iot_xcalloc(1, sizeof *s);
     s->f = iot_fields_new();
-    char **kp = iot_split(cfg->key, ',', &s->nkey);
-    s->key = iot_xcalloc((size_t)s->nkey, sizeof *s->key);
-    for (int i = 0; i < s->nkey; i++) s->key[i] = iot_fields_add(s->f, kp[i]);
-    iot_strv_free(kp);
+    s->key = iot_key_fields(s->f, cfg->key, &s->nkey);
     s->t = iot_fields_add(s->f, cfg->time_field);
     s->atype = iot_fields_add(s->f, "alertType");
     s->afield = iot_fields_add(s->f, "field");
@@ -99,11 +96,9 @@ static void alarm(struct iot_board *b, struct iot_dev *d, const char *type, cons
 int iot_board_line(struct iot_board *b, const char *line, size_t len, const struct iot_src *src)
 {
     struct scan *s = b->scan;
-    const char *err, *why;
-    if (iot_rec_scan(s->f, line, len, s->vals, &err)) {
-        iot_reject(src, line, len, "bad json", "%s", err);
+    const char *why;
+    if (iot_rec_read(s->f, line, len, s->vals, src) < 0)
         return -1;
-    }
     const struct iot_val *tv = &s->vals[s->t];
     int64_t t;
     if (tv->type == IOT_J_ABSENT || tv->type == IOT_J_NULL) {

@@ -18,9 +18,7 @@ int iot_aggrec_open(struct iot_aggrec *r, const struct iot_aggrec_cfg *cfg, char
     r->f = iot_fields_new();
     r->time_unit = cfg->time_unit;
     r->skip_bad = cfg->skip_bad;
-    const char *k = cfg->key ? cfg->key : "deviceId";
-    if (strcmp(k, "none") == 0) r->key_names = iot_xcalloc(1, sizeof *r->key_names);
-    else r->key_names = iot_split(k, ',', &r->nkey);
+    r->key_names = iot_key_names(cfg->key, &r->nkey);
     r->key_idx = iot_xcalloc((size_t)r->nkey + 1, sizeof *r->key_idx);
     for (int i = 0; i < r->nkey; i++) r->key_idx[i] = iot_fields_add(r->f, r->key_names[i]);
     r->time_idx = iot_fields_add(r->f, cfg->time_field ? cfg->time_field : "timestamp");
@@ -98,11 +96,9 @@ int iot_aggrec_scan_key(struct iot_aggrec *r, const char *line, size_t len, cons
 
 int iot_aggrec_read(struct iot_aggrec *r, const char *line, size_t len, const struct iot_src *src)
 {
-    const char *err, *why;
-    if (iot_rec_scan(r->f, line, len, r->vals, &err)) {
-        iot_reject(src, line, len, "bad json", "%s", err);
+    const char *why;
+    if (iot_rec_read(r->f, line, len, r->vals, src) < 0)
         return -1;
-    }
     const struct iot_val *tv = &r->vals[r->time_idx];
     if (tv->type == IOT_J_ABSENT || tv->type == IOT_J_NULL) {
         iot_reject(src, line, len, "missing time", "%s: missing", iot_fields_path(r->f, r->time_idx));

@@ -44,15 +44,10 @@ static void run_window(const struct iot_winjob *j, struct iot_in *in, struct iot
     struct iot_src src;
     int64_t quiet_since = j->idle ? iot_time_mono() : 0;
     while (!iot_stop_requested) {
-        if (j->idle) {
-            int ms = (int)(j->idle / IOT_NS_PER_MS);
-            if (!iot_in_wait(in, ms > 0 ? ms : 1)) {
-                int64_t now = iot_time_mono();
-                iot_win_idle(w, now - quiet_since);
-                quiet_since = now;
-                iot_stat_add("idle_advances", 1);
-                continue;
-            }
+        int64_t quiet;
+        if (j->idle && iot_in_idle(in, j->idle, &quiet_since, &quiet)) {
+            iot_win_idle(w, quiet);
+            continue;
         }
         if (!iot_in_next(in, &line, &len, &src)) break;
         if (j->idle) quiet_since = iot_time_mono();
